@@ -1,0 +1,164 @@
+#include "commands/run_command.hpp"
+
+#include "config/config_resolver.hpp"
+#include "console/tables.hpp"
+#include "plugin/registry.hpp"
+#include "runtime/host_api.hpp"
+#include "trainer/trainer.hpp"
+
+#include <volt/sdk/core.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace volt::host {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Config group names -> plugin kinds.
+std::optional<int32_t> kind_of_group(const std::string& group) {
+  if (group == "model") return VOLT_KIND_MODULE;
+  if (group == "data") return VOLT_KIND_DATAMODULE;
+  return kind_from_name(group);
+}
+
+// The device single_device uses, from Lightning's accelerator/devices options.
+std::string device_for(const nlohmann::json& trainer) {
+  std::string accelerator = trainer.value("accelerator", std::string("auto"));
+  bool cuda = accelerator == "cuda" || accelerator == "gpu" ||
+              (accelerator == "auto" && torch::cuda::is_available());
+  if (!cuda) return "cpu";
+  int index = 0;
+  const auto& devices = trainer.contains("devices") ? trainer["devices"] : nlohmann::json();
+  if (devices.is_array() && !devices.empty()) index = devices[0].get<int>();
+  if (devices.is_string() && devices.get<std::string>().find(',') != std::string::npos)
+    index = std::stoi(devices.get<std::string>());
+  return "cuda:" + std::to_string(index);
+}
+
+// Values the host derives from the trainer section before plugins are created.
+void derive_plugin_defaults(nlohmann::json& resolved, const nlohmann::json& given) {
+  const nlohmann::json& trainer = resolved["trainer"];
+  std::string root = trainer["default_root_dir"].is_string()
+                         ? trainer["default_root_dir"].get<std::string>() : fs::current_path().string();
+  if (resolved["logger"].is_array())
+    for (auto& logger : resolved["logger"]) {
+      auto& cfg = logger["config"];
+      if (cfg.contains("save_dir") && cfg["save_dir"].is_null()) cfg["save_dir"] = root;
+    }
+  auto& strategy = resolved["strategy"];
+  bool device_given = given.contains("strategy") && given["strategy"].is_object() &&
+                      given["strategy"].contains("config") &&
+                      given["strategy"]["config"].contains("device");
+  if (strategy["id"] == "single_device" && !device_given)
+    strategy["config"]["device"] = device_for(trainer);
+}
+
+template <class Table>
+Instance<Table> make(const PluginRegistry& registry, int32_t kind, const nlohmann::json& section) {
+  std::string id = section.at("id").get<std::string>();
+  const PluginRecord* record = registry.find(kind, id);
+  if (record == nullptr)
+    throw Error(VOLT_ERROR_NOT_FOUND, std::string("no ") + kind_name(kind) + " plugin '" + id + "'");
+  auto context = std::make_unique<volt_host_context>();
+  context->label = std::string(kind_name(kind)) + " '" + id + "'";
+  void* instance = registry.create(*record, context.get(), section.at("config").dump());
+  return Instance<Table>(static_cast<Table*>(instance), std::move(context));
+}
+
+void save_config(const std::string& dir, const nlohmann::json& resolved) {
+  if (dir.empty()) return;
+  fs::path path = fs::path(dir) / "config.json";
+  if (fs::exists(path))
+    throw Error(VOLT_ERROR_ALREADY_EXISTS,
+                path.string() + " already exists; refusing to overwrite another run's config");
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << config::to_pretty_json(resolved);
+    if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
+int run_command(const config::ParsedCommand& command, const RunOptions& options) {
+  PluginRegistry registry;
+  for (const auto& dir : plugin_search_path(command.plugin_dirs)) registry.scan_directory(dir);
+  for (const auto& skipped : registry.skipped())
+    spdlog::warn("skipped plugin file {}: {}", skipped.file, skipped.reason);
+
+  auto lookup = [&](const std::string& group, const std::string& id) -> std::optional<nlohmann::json> {
+    auto kind = kind_of_group(group);
+    const PluginRecord* r = kind ? registry.find(*kind, id) : nullptr;
+    if (r == nullptr) return std::nullopt;
+    return nlohmann::json::parse(r->schema);
+  };
+  auto list = [&](const std::string& group) {
+    auto kind = kind_of_group(group);
+    return kind ? registry.ids(*kind) : std::vector<std::string>{};
+  };
+  nlohmann::json resolved = config::validate_and_fill(command.config, lookup, list);
+  derive_plugin_defaults(resolved, command.config);
+
+  if (command.print_config) {
+    std::cout << config::to_pretty_json(resolved);
+    return 0;
+  }
+
+  TrainerComponents components;
+  components.module = make<volt_module>(registry, VOLT_KIND_MODULE, resolved["model"]);
+  components.data = make<volt_datamodule>(registry, VOLT_KIND_DATAMODULE, resolved["data"]);
+  components.strategy = make<volt_strategy>(registry, VOLT_KIND_STRATEGY, resolved["strategy"]);
+  components.precision = make<volt_precision>(registry, VOLT_KIND_PRECISION, resolved["precision"]);
+  if (resolved["logger"].is_array())
+    for (const auto& l : resolved["logger"])
+      components.loggers.push_back(make<volt_logger>(registry, VOLT_KIND_LOGGER, l));
+  for (const auto& cb : resolved["callbacks"])
+    components.callbacks.push_back(make<volt_callback>(registry, VOLT_KIND_CALLBACK, cb));
+
+  std::optional<uint64_t> seed;
+  if (resolved["seed_everything"].is_number_integer())
+    seed = resolved["seed_everything"].get<uint64_t>();
+  TrainerOptions trainer_options = TrainerOptions::from_json(resolved["trainer"]);
+  int status = 0;
+  {
+    Trainer trainer(trainer_options, components, seed);
+    if (seed) spdlog::info("Seed set to {}", *seed);
+    save_config(trainer.log_dir(), resolved);
+    const std::string& sub = command.subcommand;
+    if (sub == "fit") {
+      trainer.fit();
+      if (options.test_after_fit) trainer.test();
+      else print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
+    } else if (sub == "validate") {
+      trainer.validate();
+    } else if (sub == "test") {
+      trainer.test();
+    } else if (sub == "predict") {
+      auto predictions = trainer.predict();
+      fs::path root = trainer_options.default_root_dir.empty()
+                          ? fs::current_path() : fs::path(trainer_options.default_root_dir);
+      fs::create_directories(root);
+      fs::path out = root / "predictions.pt";
+      std::vector<char> bytes = torch::pickle_save(c10::IValue(c10::List<at::Tensor>(predictions)));
+      std::ofstream(out, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      spdlog::info("{} prediction batches saved to {}", predictions.size(), out.string());
+    }
+    if (!trainer.log_dir().empty()) spdlog::info("Logs written to {}", trainer.log_dir());
+    if (cancel_flag().load()) status = 130;
+  }
+  // Instances are destroyed with `components`; libraries stay loaded (never unloaded).
+  components = TrainerComponents{};
+  registry.shutdown();
+  return status;
+}
+
+}  // namespace volt::host

@@ -1,0 +1,266 @@
+#include "config/config_layers.hpp"
+
+#include "config/config_error.hpp"
+#include "config/did_you_mean.hpp"
+#include "config/json_schema.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace volt::host::config {
+namespace {
+
+using nlohmann::json;
+
+bool contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+std::string prefixed(const std::string& source, const std::string& message) {
+  return source.empty() ? message : source + ": " + message;
+}
+
+std::vector<std::string> split_ids(const std::string& text) {
+  std::vector<std::string> ids;
+  std::stringstream stream(text);
+  std::string id;
+  while (std::getline(stream, id, ',')) {
+    if (!id.empty()) ids.push_back(id);
+  }
+  return ids;
+}
+
+json selection_list(const json& value, const std::string& where) {
+  json list = json::array();
+  if (value.is_string()) {
+    for (const auto& id : split_ids(value.get<std::string>())) {
+      list.push_back(json{{"id", id}, {"config", json::object()}});
+    }
+  } else if (value.is_object()) {
+    list.push_back(normalize_plugin_selection(value, where, true));
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      list.push_back(
+          normalize_plugin_selection(value[i], where + "[" + std::to_string(i) + "]", true));
+    }
+  } else {
+    throw ConfigError(where + ": expected a plugin id, a {\"id\": ..., \"config\": {...}} "
+                      "object or a list of them, got " + describe_value(value));
+  }
+  return list;
+}
+
+// Lightning puts logger/callbacks/strategy/precision under trainer; Volt keeps them top level.
+json hoist_trainer_aliases(const json& layer, const std::string& source) {
+  if (!layer.contains("trainer") || !layer["trainer"].is_object()) return layer;
+  json out = layer;
+  for (const auto& alias : trainer_group_aliases()) {
+    if (!out["trainer"].contains(alias)) continue;
+    if (layer.contains(alias)) {
+      throw ConfigError(prefixed(source, "both trainer." + alias + " and " + alias +
+                                             " are given; keep one"));
+    }
+    out[alias] = out["trainer"][alias];
+    out["trainer"].erase(alias);
+  }
+  return out;
+}
+
+void merge_plugin_selection(json& target, const json& selection) {
+  if (!target.is_object()) target = json{{"config", json::object()}};
+  // A different plugin does not understand the previous one's options.
+  if (selection.contains("id") && target.value("id", selection["id"]) != selection["id"]) {
+    target = json{{"config", json::object()}};
+  }
+  if (selection.contains("id")) target["id"] = selection["id"];
+  if (!target.contains("config") || !target["config"].is_object()) target["config"] = json::object();
+  deep_merge(target["config"], selection["config"]);
+}
+
+}  // namespace
+
+const std::vector<std::string>& subcommand_names() {
+  static const std::vector<std::string> names{"fit", "validate", "test", "predict"};
+  return names;
+}
+
+bool is_subcommand(const std::string& name) { return contains(subcommand_names(), name); }
+
+const std::vector<std::string>& config_top_level_keys() {
+  static const std::vector<std::string> keys{"callbacks", "ckpt_path", "data",  "logger",
+                                             "model",     "precision", "seed_everything",
+                                             "strategy",  "trainer"};
+  return keys;
+}
+
+const std::vector<std::string>& single_plugin_groups() {
+  static const std::vector<std::string> groups{"model", "data", "strategy", "precision"};
+  return groups;
+}
+
+bool is_single_plugin_group(const std::string& key) {
+  return contains(single_plugin_groups(), key);
+}
+
+const std::vector<std::string>& trainer_group_aliases() {
+  static const std::vector<std::string> aliases{"callbacks", "logger", "precision", "strategy"};
+  return aliases;
+}
+
+json default_logger_list() {
+  return json::array({json{{"id", "csv"}, {"config", json::object()}}});
+}
+
+json normalize_plugin_selection(const json& value, const std::string& where, bool id_required) {
+  if (value.is_string()) return json{{"id", value}, {"config", json::object()}};
+  if (!value.is_object()) {
+    throw ConfigError(where + ": expected a plugin id or {\"id\": ..., \"config\": {...}}, got " +
+                      describe_value(value));
+  }
+  for (const auto& [key, unused] : value.items()) {
+    if (key != "id" && key != "config") {
+      throw ConfigError(where + "." + key + ": unknown key; a plugin selection holds only \"id\" "
+                        "and \"config\" (plugin options go under \"config\")");
+    }
+  }
+  json out{{"config", json::object()}};
+  if (value.contains("id")) {
+    if (!value["id"].is_string()) {
+      throw ConfigError(where + ".id: expected a string, got " + describe_value(value["id"]));
+    }
+    out["id"] = value["id"];
+  } else if (id_required) {
+    throw ConfigError(where + ": missing \"id\"");
+  }
+  if (value.contains("config") && !value["config"].is_null()) {
+    if (!value["config"].is_object()) {
+      throw ConfigError(where + ".config: expected an object, got " +
+                        describe_value(value["config"]));
+    }
+    out["config"] = value["config"];
+  }
+  return out;
+}
+
+json normalize_logger(const json& value, const std::string& where) {
+  if (value.is_boolean() && !value.get<bool>()) return false;
+  if (value.is_null() || value.is_boolean()) return default_logger_list();
+  if (value.is_string() && (value == "false" || value == "true")) {
+    return normalize_logger(value == "true", where);
+  }
+  return selection_list(value, where);
+}
+
+json normalize_callbacks(const json& value, const std::string& where) {
+  if (value.is_null()) return json::array();
+  return selection_list(value, where);
+}
+
+void deep_merge(json& target, const json& overlay) {
+  if (!target.is_object() || !overlay.is_object()) {
+    target = overlay;
+    return;
+  }
+  for (const auto& [key, item] : overlay.items()) {
+    if (target.contains(key)) {
+      deep_merge(target[key], item);
+    } else {
+      target[key] = item;
+    }
+  }
+}
+
+void merge_config_layer(json& config, const json& given_layer, const std::string& source) {
+  if (!given_layer.is_object()) {
+    throw ConfigError(prefixed(source, "a config must be a JSON object, got " +
+                                           describe_value(given_layer)));
+  }
+  if (!config.is_object()) config = json::object();
+  const json layer = hoist_trainer_aliases(given_layer, source);
+  for (const auto& [key, value] : layer.items()) {
+    const std::string where = prefixed(source, key);
+    if (is_single_plugin_group(key)) {
+      merge_plugin_selection(config[key], normalize_plugin_selection(value, where, false));
+    } else if (key == "logger") {
+      config[key] = normalize_logger(value, where);
+    } else if (key == "callbacks") {
+      config[key] = normalize_callbacks(value, where);
+    } else if (key == "trainer") {
+      if (!value.is_object()) {
+        throw ConfigError(where + ": expected an object, got " + describe_value(value));
+      }
+      if (!config.contains(key) || !config[key].is_object()) config[key] = json::object();
+      deep_merge(config[key], value);
+    } else if (key == "seed_everything" || key == "ckpt_path") {
+      config[key] = value;
+    } else {
+      const auto& accepted = config_top_level_keys();
+      const std::string suggestion = did_you_mean(key, accepted);
+      throw ConfigError(prefixed(source, "unknown top-level key '" + key + "'" +
+                                             (suggestion.empty() ? "." : suggestion) +
+                                             " Accepted keys: " + join(accepted, ", ")));
+    }
+  }
+}
+
+void merge_config_file(json& config, const std::string& path, const std::string& subcommand) {
+  const std::string source = "--config " + path;
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ConfigError(source + ": cannot read the file: " + std::strerror(errno));
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  json content;
+  try {
+    content = json::parse(buffer.str());
+  } catch (const json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line L, column C: ...".
+    std::string message = e.what();
+    const auto start = message.find("] ");
+    if (start != std::string::npos) message = message.substr(start + 2);
+    throw ConfigError(source + ": invalid JSON: " + message);
+  }
+  if (!content.is_object()) {
+    throw ConfigError(source + ": a config must be a JSON object, got " + describe_value(content));
+  }
+  json common = json::object();
+  bool has_sections = false;
+  for (const auto& [key, value] : content.items()) {
+    if (is_subcommand(key)) {
+      has_sections = true;
+    } else {
+      common[key] = value;
+    }
+  }
+  merge_config_layer(config, common, source);
+  if (has_sections && content.contains(subcommand)) {
+    merge_config_layer(config, content[subcommand], source + " (section '" + subcommand + "')");
+  }
+}
+
+json parse_value_text(const std::string& text) {
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return json(text);
+  return value;
+}
+
+void set_key_path(json& target, const std::vector<std::string>& keys, const json& value) {
+  if (keys.empty()) {
+    if (!value.is_object()) {
+      throw ConfigError("expected a JSON object, got " + describe_value(value));
+    }
+    deep_merge(target, value);
+    return;
+  }
+  json* node = &target;
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
+    if (!node->is_object()) *node = json::object();
+    node = &(*node)[keys[i]];
+  }
+  if (!node->is_object()) *node = json::object();
+  (*node)[keys.back()] = value;
+}
+
+}  // namespace volt::host::config

@@ -1,0 +1,97 @@
+#include "config/trainer_schema.hpp"
+
+#include "config/config_error.hpp"
+
+namespace volt::host::config {
+namespace {
+
+// Kept as JSON text so it reads like what a plugin descriptor carries.
+constexpr const char* kTrainerSchemaText = R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "accelerator": {"type": "string", "enum": ["auto", "cpu", "cuda", "gpu"], "default": "auto",
+      "description": "Hardware to run on; auto picks cuda when available"},
+    "devices": {"type": ["integer", "string"], "default": "auto",
+      "description": "Number of devices (-1 = all), a list of indices as \"0,1\", or auto"},
+    "num_nodes": {"type": "integer", "minimum": 1, "default": 1,
+      "description": "Number of nodes for distributed training"},
+    "max_epochs": {"type": ["integer", "null"], "minimum": -1, "default": null,
+      "description": "Stop after this many epochs; -1 = infinite; null with max_steps -1 means 1000"},
+    "min_epochs": {"type": ["integer", "null"], "minimum": 0, "default": null,
+      "description": "Train at least this many epochs"},
+    "max_steps": {"type": "integer", "minimum": -1, "default": -1,
+      "description": "Stop after this many optimizer steps; -1 = no limit"},
+    "min_steps": {"type": ["integer", "null"], "minimum": 0, "default": null,
+      "description": "Train at least this many optimizer steps"},
+    "limit_train_batches": {"type": "number", "minimum": 0, "default": 1.0,
+      "description": "Training batches per epoch: a float is a fraction, an integer a count"},
+    "limit_val_batches": {"type": "number", "minimum": 0, "default": 1.0,
+      "description": "Validation batches per run: a float is a fraction, an integer a count"},
+    "limit_test_batches": {"type": "number", "minimum": 0, "default": 1.0,
+      "description": "Test batches: a float is a fraction, an integer a count"},
+    "limit_predict_batches": {"type": "number", "minimum": 0, "default": 1.0,
+      "description": "Predict batches: a float is a fraction, an integer a count"},
+    "overfit_batches": {"type": "number", "minimum": 0, "default": 0.0,
+      "description": "Train and validate on this fraction (float) or count (integer) of training batches"},
+    "check_val_every_n_epoch": {"type": ["integer", "null"], "minimum": 1, "default": 1,
+      "description": "Validate every N epochs; null = only by val_check_interval batches"},
+    "val_check_interval": {"type": "number", "exclusiveMinimum": 0, "default": 1.0,
+      "description": "Validate every fraction (float) of an epoch or every N (integer) training batches"},
+    "num_sanity_val_steps": {"type": "integer", "minimum": -1, "default": 2,
+      "description": "Validation batches run before training; -1 = all"},
+    "log_every_n_steps": {"type": "integer", "minimum": 1, "default": 50,
+      "description": "Log training-step metrics every N steps"},
+    "enable_progress_bar": {"type": "boolean", "default": true,
+      "description": "Show a progress bar"},
+    "enable_model_summary": {"type": "boolean", "default": true,
+      "description": "Print a model summary when fitting starts"},
+    "enable_checkpointing": {"type": "boolean", "default": true,
+      "description": "Add a default checkpoint callback when none is configured"},
+    "accumulate_grad_batches": {"type": "integer", "minimum": 1, "default": 1,
+      "description": "Accumulate gradients over N batches before each optimizer step"},
+    "gradient_clip_val": {"type": ["number", "null"], "minimum": 0, "default": null,
+      "description": "Clip gradients at this value; null or 0 disables clipping"},
+    "gradient_clip_algorithm": {"type": "string", "enum": ["norm", "value"], "default": "norm",
+      "description": "Clip by total norm or by value"},
+    "deterministic": {"type": "boolean", "default": false,
+      "description": "Use deterministic algorithms only"},
+    "default_root_dir": {"type": ["string", "null"], "default": null,
+      "description": "Root folder for logs and checkpoints; null = current working directory"},
+    "fast_dev_run": {"type": ["boolean", "integer"], "minimum": 0, "default": false,
+      "description": "Run N (true = 1) batches of each stage to find bugs; no logging or checkpoints"}
+  }
+})json";
+
+void check_fraction(const nlohmann::json& trainer, const char* key) {
+  const auto it = trainer.find(key);
+  if (it == trainer.end() || !it->is_number_float()) return;
+  const double value = it->get<double>();
+  if (value < 0.0 || value > 1.0) {
+    throw ConfigError(std::string("trainer.") + key + ": " + it->dump() +
+                      " is a fraction above 1.0; pass a float in [0.0, 1.0] or an integer "
+                      "number of batches");
+  }
+}
+
+}  // namespace
+
+const nlohmann::json& trainer_schema() {
+  static const nlohmann::json schema = nlohmann::json::parse(kTrainerSchemaText);
+  return schema;
+}
+
+std::vector<std::string> trainer_option_names() {
+  std::vector<std::string> names;
+  for (const auto& [key, unused] : trainer_schema()["properties"].items()) names.push_back(key);
+  return names;
+}
+
+void check_trainer_options(const nlohmann::json& trainer) {
+  for (const char* key : {"limit_train_batches", "limit_val_batches", "limit_test_batches",
+                          "limit_predict_batches", "overfit_batches", "val_check_interval"}) {
+    check_fraction(trainer, key);
+  }
+}
+
+}  // namespace volt::host::config

@@ -1,0 +1,42 @@
+// The host's side of volt/c/host.h: the service table handed to every plugin, the per-instance
+// context, and helpers that turn plugin errors into exceptions naming the plugin.
+#pragma once
+
+#include <volt/volt.h>
+
+#include <atomic>
+#include <string>
+
+namespace volt::host {
+
+// What a running trainer provides to plugin callbacks (self.log, trainer state...). Outside a
+// run (listing plugins, tests) contexts have no services and those calls report that.
+class TrainerServices {
+ public:
+  virtual ~TrainerServices() = default;
+  virtual void log_metric(const volt_log_args& args) = 0;  // throws volt::Error
+  virtual void fill_state(volt_trainer_state& out) const = 0;
+  virtual bool callback_metric(const std::string& name, double& out) const = 0;
+  virtual void request_stop(const std::string& reason) = 0;
+};
+
+// The table; static, valid for the whole process.
+const volt_host_api* host_api();
+
+// Set by the signal handlers; read by host_api()->is_cancelled.
+std::atomic<bool>& cancel_flag();
+
+}  // namespace volt::host
+
+// Per plugin instance. Defined here because the C header only declares it.
+struct volt_host_context {
+  std::string label;  // e.g. "module 'mlp'", used as the prefix of log lines and errors
+  volt::host::TrainerServices* services = nullptr;
+};
+
+namespace volt::host {
+
+// Throws volt::Error with "<label>: <message>" when `error` is not NULL (and frees it).
+void check_plugin(volt_error* error, const std::string& label, const char* what = nullptr);
+
+}  // namespace volt::host

@@ -1,0 +1,307 @@
+#include "trainer/trainer.hpp"
+
+#include "console/tables.hpp"
+
+#include <volt/sdk/core.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+namespace volt::host {
+
+namespace {
+
+// Host capacity for tensors in one batch (datamodule get_batch).
+constexpr size_t kMaxBatchTensors = 16;
+
+bool callback_is_monitoring(const CallbackInstance& cb) {
+  auto fn = cb.optional(&volt_callback::is_monitoring,
+                        VOLT_FIELD_END(volt_callback, is_monitoring));
+  return fn != nullptr && fn(cb.get());
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainerOptions options, TrainerComponents& components,
+                 std::optional<uint64_t> seed)
+    : options_(std::move(options)),
+      c_(components),
+      metrics_([this](const at::Tensor& v, int32_t op) {
+        volt_tensor* out = nullptr;
+        c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(v), op, &out),
+                          "reduce");
+        at::Tensor r = volt::unwrap(out);
+        volt::release_ref(out);
+        return r;
+      }),
+      progress_(options_.enable_progress_bar) {
+  if (seed) torch::manual_seed(*seed);
+  if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
+  // Every plugin's context now answers self.log and trainer-state queries through us.
+  auto attach = [this](volt_host_context* ctx) { ctx->services = this; };
+  attach(c_.module.context());
+  attach(c_.data.context());
+  attach(c_.strategy.context());
+  attach(c_.precision.context());
+  for (auto& l : c_.loggers) attach(l.context());
+  // Lightning runs callbacks in the given order, with checkpointing/monitoring ones last.
+  for (bool monitoring : {false, true})
+    for (auto& cb : c_.callbacks) {
+      attach(cb.context());
+      if (callback_is_monitoring(cb) == monitoring) {
+        ordered_callbacks_.push_back(cb.get());
+        callback_is_monitoring_.push_back(monitoring);
+      }
+    }
+  info_.struct_size = sizeof(info_);
+  info_.world_size = 1;
+  c_.strategy.check(c_.strategy->setup_environment(c_.strategy.get(), &info_), "setup_environment");
+  root_device_ = info_.root_device != nullptr ? info_.root_device : "cpu";
+  if (!c_.loggers.empty()) {
+    const char* dir = c_.loggers.front()->log_dir(c_.loggers.front().get());
+    if (dir != nullptr) log_dir_ = dir;
+  }
+  auto automatic = c_.module.optional(&volt_module::automatic_optimization,
+                                      VOLT_FIELD_END(volt_module, automatic_optimization));
+  automatic_optimization_ = automatic == nullptr || automatic(c_.module.get());
+}
+
+Trainer::~Trainer() {
+  for (auto& slot : optimizers_) {
+    if (slot.scheduler != nullptr) slot.scheduler->destroy(slot.scheduler);
+    if (slot.optimizer != nullptr) slot.optimizer->destroy(slot.optimizer);
+  }
+}
+
+// --- services -------------------------------------------------------------------------------
+
+void Trainer::log_metric(const volt_log_args& args) {
+  if (sanity_checking_ && scope_ != MetricScope::Validation) return;
+  metrics_.log(scope_, hook_, args, current_batch_size_);
+}
+
+void Trainer::fill_state(volt_trainer_state& s) const {
+  s.stage = stage_;
+  s.hook = hook_;
+  s.sanity_checking = sanity_checking_;
+  s.training = training_;
+  s.current_epoch = current_epoch_;
+  s.global_step = global_step_;
+  s.max_epochs = options_.max_epochs;
+  s.max_steps = options_.max_steps;
+  s.global_rank = info_.global_rank;
+  s.local_rank = info_.local_rank;
+  s.node_rank = info_.node_rank;
+  s.world_size = info_.world_size;
+  s.log_dir = log_dir_.empty() ? nullptr : log_dir_.c_str();
+  s.root_dir = options_.default_root_dir.c_str();
+}
+
+bool Trainer::callback_metric(const std::string& name, double& out) const {
+  return metrics_.callback_metric(name, out);
+}
+
+void Trainer::request_stop(const std::string& reason) {
+  should_stop_ = true;
+  if (stop_reason_.empty()) stop_reason_ = reason;
+}
+
+// --- hooks ----------------------------------------------------------------------------------
+
+void Trainer::call_callbacks(int32_t hook, const volt_hook_args& args, bool monitoring) {
+  for (size_t i = 0; i < ordered_callbacks_.size(); ++i) {
+    if (callback_is_monitoring_[i] != monitoring) continue;
+    volt_callback* cb = ordered_callbacks_[i];
+    volt_error* err = cb->on_hook(cb, hook, &args);
+    if (err != nullptr) {
+      // Find the instance for its label.
+      for (auto& inst : c_.callbacks)
+        if (inst.get() == cb) inst.check(err, hook_name(hook));
+    }
+  }
+}
+
+void Trainer::call_module(int32_t hook, const volt_hook_args& args) {
+  c_.module.check(c_.module->on_hook(c_.module.get(), hook, &args), hook_name(hook));
+}
+
+void Trainer::call_hook(int32_t hook, volt_hook_args args) {
+  args.struct_size = sizeof(args);
+  args.stage = stage_;
+  args.module = c_.module.get();
+  int32_t previous = hook_;
+  hook_ = hook;
+  if (hook == VOLT_HOOK_ON_TRAIN_EPOCH_END) {
+    // Monitoring callbacks see what the module logged at epoch end (Lightning's FitLoop).
+    call_callbacks(hook, args, false);
+    call_module(hook, args);
+    call_callbacks(hook, args, true);
+  } else {
+    call_callbacks(hook, args, false);
+    call_callbacks(hook, args, true);
+    // Sanity-check hooks exist only on callbacks.
+    if (hook != VOLT_HOOK_ON_SANITY_CHECK_START && hook != VOLT_HOOK_ON_SANITY_CHECK_END)
+      call_module(hook, args);
+  }
+  hook_ = previous;
+}
+
+volt_hook_args Trainer::batch_args(const HostBatch& batch, int64_t batch_idx) const {
+  volt_hook_args a{};
+  a.batch = batch.data();
+  a.batch_len = batch.size();
+  a.batch_idx = batch_idx;
+  return a;
+}
+
+// --- data -----------------------------------------------------------------------------------
+
+int64_t Trainer::available_batches(int32_t split) const {
+  volt_loader_args la{};
+  la.struct_size = sizeof(la);
+  la.split = split;
+  la.epoch = current_epoch_;
+  la.rank = info_.global_rank;
+  la.world_size = info_.world_size;
+  la.shuffle = VOLT_DEFAULT;
+  int64_t n = 0;
+  c_.data.check(c_.data->num_batches(c_.data.get(), &la, &n), "num_batches");
+  return n;
+}
+
+void Trainer::fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch& out) {
+  volt_loader_args la{};
+  la.struct_size = sizeof(la);
+  la.split = split;
+  la.epoch = epoch;
+  la.rank = info_.global_rank;
+  la.world_size = info_.world_size;
+  la.shuffle = VOLT_DEFAULT;
+  volt_dl_managed_tensor* tensors[kMaxBatchTensors] = {};
+  size_t count = 0;
+  c_.data.check(c_.data->get_batch(c_.data.get(), &la, index, tensors, kMaxBatchTensors, &count),
+                "get_batch");
+  out.clear();
+  for (size_t i = 0; i < count && i < kMaxBatchTensors; ++i) out.push(volt::from_dlpack(tensors[i]));
+  c_.strategy.check(c_.strategy->batch_to_device(c_.strategy.get(), out.data(), out.size()),
+                    "batch_to_device");
+  c_.precision.check(c_.precision->convert_input(c_.precision.get(), out.data(), out.size()),
+                     "convert_input");
+  current_batch_size_ = out.batch_size();
+}
+
+void Trainer::log_to_loggers(const ScalarRow& row, int64_t step) {
+  if (row.empty() || c_.loggers.empty() || info_.global_rank != 0) return;
+  // Lightning adds the epoch to every logged row.
+  std::vector<volt_metric> metrics;
+  metrics.reserve(row.size() + 1);
+  bool has_epoch = false;
+  for (const auto& [name, value] : row) {
+    metrics.push_back({name.c_str(), value});
+    has_epoch = has_epoch || name == "epoch";
+  }
+  if (!has_epoch) metrics.push_back({"epoch", static_cast<double>(current_epoch_)});
+  for (auto& logger : c_.loggers) {
+    logger.check(logger->log_metrics(logger.get(), metrics.data(), metrics.size(), step),
+                 "log_metrics");
+    logger.check(logger->save(logger.get()), "save");
+  }
+}
+
+// --- setup ----------------------------------------------------------------------------------
+
+void Trainer::setup(int32_t stage) {
+  stage_ = stage;
+  auto prepare = c_.data.optional(&volt_datamodule::prepare_data,
+                                  VOLT_FIELD_END(volt_datamodule, prepare_data));
+  if (prepare != nullptr) c_.data.check(prepare(c_.data.get()), "prepare_data");
+  auto data_setup = c_.data.optional(&volt_datamodule::setup, VOLT_FIELD_END(volt_datamodule, setup));
+  if (data_setup != nullptr) c_.data.check(data_setup(c_.data.get(), stage), "setup");
+  call_hook(VOLT_HOOK_SETUP);
+  c_.strategy.check(c_.strategy->setup_module(c_.strategy.get(), c_.module.get()), "setup_module");
+  c_.precision.check(c_.precision->convert_module(c_.precision.get(), c_.module.get()),
+                     "convert_module");
+}
+
+void Trainer::teardown(int32_t stage) {
+  stage_ = stage;
+  call_hook(VOLT_HOOK_TEARDOWN);
+  auto fn = c_.strategy.optional(&volt_strategy::teardown, VOLT_FIELD_END(volt_strategy, teardown));
+  if (fn != nullptr) c_.strategy.check(fn(c_.strategy.get()), "teardown");
+}
+
+void Trainer::configure_optimizers() {
+  struct Sink {
+    std::vector<OptimizerSlot>* slots;
+  } sink_ctx{&optimizers_};
+  volt_optimizer_sink sink{};
+  sink.struct_size = sizeof(sink);
+  sink.ctx = &sink_ctx;
+  sink.add = [](void* ctx, volt_optimizer* opt, volt_lr_scheduler* sched,
+                const volt_scheduler_config* cfg) -> volt_error* {
+    OptimizerSlot slot;
+    slot.optimizer = opt;
+    slot.scheduler = sched;
+    if (cfg != nullptr) {
+      slot.interval = cfg->interval;
+      slot.frequency = cfg->frequency > 0 ? cfg->frequency : 1;
+      if (cfg->monitor != nullptr) slot.monitor = cfg->monitor;
+    }
+    static_cast<Sink*>(ctx)->slots->push_back(slot);
+    return nullptr;
+  };
+  int32_t previous = hook_;
+  hook_ = VOLT_HOOK_CONFIGURE_OPTIMIZERS;
+  c_.module.check(c_.module->configure_optimizers(c_.module.get(), &sink), "configure_optimizers");
+  hook_ = previous;
+  if (optimizers_.empty() && automatic_optimization_)
+    throw Error(VOLT_ERROR_FAILED_PRECONDITION,
+                c_.module.label() + ": configure_optimizers returned no optimizer");
+  for (auto& slot : optimizers_)
+    c_.strategy.check(c_.strategy->setup_optimizer(c_.strategy.get(), slot.optimizer),
+                      "setup_optimizer");
+}
+
+void Trainer::log_hyperparameters() {
+  if (c_.loggers.empty() || info_.global_rank != 0) return;
+  nlohmann::json hp = nlohmann::json::parse(c_.module->hparams_json(c_.module.get()));
+  auto data_hp = c_.data.optional(&volt_datamodule::hparams_json,
+                                  VOLT_FIELD_END(volt_datamodule, hparams_json));
+  if (data_hp != nullptr) {
+    // Lightning merges the datamodule's hyper-parameters into the logged ones.
+    nlohmann::json d = nlohmann::json::parse(data_hp(c_.data.get()));
+    for (auto it = d.begin(); it != d.end(); ++it)
+      if (!hp.contains(it.key())) hp[it.key()] = it.value();
+  }
+  std::string text = hp.dump();
+  for (auto& logger : c_.loggers)
+    logger.check(logger->log_hyperparams(logger.get(), text.c_str()), "log_hyperparams");
+}
+
+void Trainer::finalize_loggers(const char* status) {
+  if (info_.global_rank != 0) return;
+  for (auto& logger : c_.loggers) {
+    volt_error* err = logger->finalize(logger.get(), status);
+    if (err != nullptr) {
+      spdlog::error("{}: finalize: {}", logger.label(), volt::detail::host().error_message(err));
+      volt::detail::host().error_free(err);
+    }
+  }
+}
+
+void Trainer::on_exception(const std::string& message) {
+  volt_hook_args a{};
+  a.struct_size = sizeof(a);
+  a.message = message.c_str();
+  a.module = c_.module.get();
+  // Best effort: an error inside on_exception must not hide the original one.
+  for (auto* cb : ordered_callbacks_) {
+    volt_error* err = cb->on_hook(cb, VOLT_HOOK_ON_EXCEPTION, &a);
+    if (err != nullptr) volt::detail::host().error_free(err);
+  }
+  volt_error* err = c_.module->on_hook(c_.module.get(), VOLT_HOOK_ON_EXCEPTION, &a);
+  if (err != nullptr) volt::detail::host().error_free(err);
+}
+
+}  // namespace volt::host

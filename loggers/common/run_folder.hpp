@@ -1,0 +1,35 @@
+// Lightning's run folder rule, shared by file-based loggers: <save_dir>/<name>/version_<N>,
+// where N is one more than the largest existing version_<k> (0 for the first run).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace volt::loggers {
+
+inline int next_version(const std::filesystem::path& root) {
+  int next = 0;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root, ec)) return 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.rfind("version_", 0) != 0) continue;
+    try {
+      size_t used = 0;
+      int v = std::stoi(name.substr(8), &used);
+      if (used == name.size() - 8 && v >= next) next = v + 1;
+    } catch (...) {  // not a number: not one of ours
+    }
+  }
+  return next;
+}
+
+// `version` < 0 picks the next free one.
+inline std::filesystem::path run_folder(const std::string& save_dir, const std::string& name,
+                                        int version) {
+  std::filesystem::path root = std::filesystem::path(save_dir) / name;
+  if (version < 0) version = next_version(root);
+  return root / ("version_" + std::to_string(version));
+}
+
+}  // namespace volt::loggers

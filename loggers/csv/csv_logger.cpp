@@ -1,0 +1,117 @@
+// `csv`: Lightning's CSVLogger. Writes <save_dir>/<name>/version_N/metrics.csv (one row per
+// log call, columns = the sorted union of all keys including `step`, empty cells where a row
+// has no value) and hparams.yaml beside it.
+#include "../common/run_folder.hpp"
+#include "../common/yaml_writer.hpp"
+
+#include <volt/sdk.hpp>
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace volt::loggers {
+
+namespace {
+
+// Integers print without a decimal point (as Python writes ints), other values in the
+// shortest form that reads back exactly.
+std::string format_value(double v) {
+  char buf[64];
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
+    auto r = std::to_chars(buf, buf + sizeof(buf), static_cast<long long>(v));
+    return std::string(buf, r.ptr);
+  }
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+class CsvLogger : public Logger {
+ public:
+  static PluginInfo info() {
+    return {"csv", "1.0.0", "CSV files in Lightning's CSVLogger layout",
+            R"json({"type": "object", "additionalProperties": false, "properties": {
+              "save_dir": {"type": ["string", "null"], "default": null,
+                           "description": "root folder (default: trainer.default_root_dir)"},
+              "name": {"type": "string", "default": "lightning_logs",
+                       "description": "experiment folder under save_dir"},
+              "version": {"type": ["integer", "null"], "default": null,
+                          "description": "version number (default: next free version_N)"},
+              "flush_logs_every_n_steps": {"type": "integer", "minimum": 1, "default": 100,
+                          "description": "write buffered rows to disk every N logged steps"}}})json"};
+  }
+
+  explicit CsvLogger(const nlohmann::json& config)
+      : flush_every_(config.at("flush_logs_every_n_steps").get<int64_t>()) {
+    std::string save_dir = config.at("save_dir").is_string()
+                               ? config.at("save_dir").get<std::string>() : ".";
+    int version = config.at("version").is_number() ? config.at("version").get<int>() : -1;
+    dir_ = run_folder(save_dir, config.at("name").get<std::string>(), version);
+    std::filesystem::create_directories(dir_);
+  }
+
+  std::string log_dir() override { return dir_.string(); }
+
+  void log_hyperparams(const nlohmann::json& params) override {
+    std::ofstream out(dir_ / "hparams.yaml");
+    write_yaml(out, params);
+    if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + (dir_ / "hparams.yaml").string());
+  }
+
+  void log_metrics(const MetricRow& metrics, int64_t step) override {
+    std::map<std::string, double> row(metrics.begin(), metrics.end());
+    row["step"] = static_cast<double>(step);
+    for (const auto& kv : row)
+      if (keys_.insert(kv.first).second) header_changed_ = true;
+    rows_.push_back(std::move(row));
+    if (++since_flush_ >= flush_every_) save();
+  }
+
+  void save() override {
+    since_flush_ = 0;
+    auto path = dir_ / "metrics.csv";
+    // New columns mean a new header: rewrite the whole file (Lightning does the same).
+    bool rewrite = header_changed_ || written_ == 0;
+    std::ofstream out(path, rewrite ? std::ios::trunc : std::ios::app);
+    if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + path.string());
+    if (rewrite) {
+      bool first = true;
+      for (const auto& k : keys_) { out << (first ? "" : ",") << k; first = false; }
+      out << "\n";
+      written_ = 0;
+    }
+    for (size_t i = written_; i < rows_.size(); ++i) {
+      bool first = true;
+      for (const auto& k : keys_) {
+        auto it = rows_[i].find(k);
+        out << (first ? "" : ",") << (it != rows_[i].end() ? format_value(it->second) : "");
+        first = false;
+      }
+      out << "\n";
+    }
+    written_ = rows_.size();
+    header_changed_ = false;
+    out.flush();
+    if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + path.string());
+  }
+
+  void finalize(const std::string& /*status*/) override { save(); }
+
+ private:
+  std::filesystem::path dir_;
+  int64_t flush_every_;
+  int64_t since_flush_ = 0;
+  std::set<std::string> keys_;
+  std::vector<std::map<std::string, double>> rows_;
+  size_t written_ = 0;
+  bool header_changed_ = false;
+};
+
+}  // namespace volt::loggers
+
+VOLT_PLUGINS(volt::loggers::CsvLogger)

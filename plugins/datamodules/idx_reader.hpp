@@ -1,0 +1,46 @@
+// Reads gzipped IDX files (the MNIST / Fashion-MNIST format): big-endian magic with the
+// element type and rank, then big-endian dimension sizes, then the raw data.
+#pragma once
+
+#include <volt/sdk.hpp>
+
+#include <zlib.h>
+
+#include <string>
+#include <vector>
+
+namespace volt::plugins {
+
+inline torch::Tensor read_idx_gz(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) throw Error(VOLT_ERROR_NOT_FOUND, "cannot open " + path);
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  int n = 0;
+  while ((n = gzread(f, buf, sizeof(buf))) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  bool failed = n < 0;
+  gzclose(f);
+  if (failed) throw Error(VOLT_ERROR_DATA_LOSS, path + ": corrupt gzip data");
+  auto be32 = [&](size_t at) {
+    return (uint32_t(bytes[at]) << 24) | (uint32_t(bytes[at + 1]) << 16) |
+           (uint32_t(bytes[at + 2]) << 8) | uint32_t(bytes[at + 3]);
+  };
+  if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
+    throw Error(VOLT_ERROR_DATA_LOSS, path + ": not an IDX file of unsigned bytes");
+  size_t rank = bytes[3];
+  if (bytes.size() < 4 + 4 * rank) throw Error(VOLT_ERROR_DATA_LOSS, path + ": truncated header");
+  std::vector<int64_t> shape;
+  int64_t count = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    shape.push_back(be32(4 + 4 * i));
+    count *= shape.back();
+  }
+  size_t offset = 4 + 4 * rank;
+  if (bytes.size() != offset + static_cast<size_t>(count))
+    throw Error(VOLT_ERROR_DATA_LOSS, path + ": expected " + std::to_string(count) +
+                                          " data bytes, found " +
+                                          std::to_string(bytes.size() - offset));
+  return torch::from_blob(bytes.data() + offset, shape, torch::kUInt8).clone();
+}
+
+}  // namespace volt::plugins

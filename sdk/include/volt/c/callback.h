@@ -1,0 +1,34 @@
+/* Callback plugins: react to the trainer's hooks (volt/c/hooks.h). */
+#ifndef VOLT_C_CALLBACK_H
+#define VOLT_C_CALLBACK_H
+
+#include "abi.h"
+#include "hooks.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct volt_callback {
+  size_t struct_size;
+  void* impl;
+  void (*destroy)(struct volt_callback* self);
+  /* Key under which the callback's state is stored in checkpoints (Lightning's state_key);
+   * valid until destroy. */
+  const char* (*state_key)(struct volt_callback* self);
+  /* Runs a hook; unknown ids return NULL. */
+  volt_error* (*on_hook)(struct volt_callback* self, int32_t hook, const volt_hook_args* args);
+  /* (optional) true for callbacks that save checkpoints or stop training on a metric: they run
+   * after the others, as in Lightning. Default false. */
+  bool (*is_monitoring)(struct volt_callback* self);
+  /* (optional) State for checkpoints as a JSON object; valid until the next call. */
+  const char* (*state_json)(struct volt_callback* self);
+  /* (optional) Restores what state_json returned; borrowed. */
+  volt_error* (*load_state_json)(struct volt_callback* self, const char* json);
+} volt_callback;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOLT_C_CALLBACK_H */

@@ -1,0 +1,39 @@
+/* Logger plugins: receive scalar metrics and hyper-parameters, write them somewhere.
+ * Loggers see plain doubles, so one can be written in C without LibTorch. */
+#ifndef VOLT_C_LOGGER_H
+#define VOLT_C_LOGGER_H
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct volt_metric {
+  const char* name; /* borrowed */
+  double value;
+} volt_metric;
+
+typedef struct volt_logger {
+  size_t struct_size;
+  void* impl;
+  void (*destroy)(struct volt_logger* self);
+  /* Folder this logger writes to (Lightning's log_dir), or NULL; valid until destroy. The
+   * first logger's folder also receives checkpoints and the resolved config. */
+  const char* (*log_dir)(struct volt_logger* self);
+  /* Hyper-parameters as a JSON object; borrowed. */
+  volt_error* (*log_hyperparams)(struct volt_logger* self, const char* json);
+  /* One row of metrics at `step`. Arrays borrowed for the call. */
+  volt_error* (*log_metrics)(struct volt_logger* self, const volt_metric* metrics, size_t count,
+                             int64_t step);
+  /* Flushes buffered data. */
+  volt_error* (*save)(struct volt_logger* self);
+  /* Ends the run; status is "success", "failed" or "interrupted". */
+  volt_error* (*finalize)(struct volt_logger* self, const char* status);
+} volt_logger;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOLT_C_LOGGER_H */

@@ -1,0 +1,83 @@
+/* LightningModule plugins: the model, its steps and its optimizers. */
+#ifndef VOLT_C_MODULE_H
+#define VOLT_C_MODULE_H
+
+#include "abi.h"
+#include "hooks.h"
+#include "optimizer.h"
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which step to run. */
+enum {
+  VOLT_STEP_TRAINING = 0,
+  VOLT_STEP_VALIDATION = 1,
+  VOLT_STEP_TEST = 2,
+  VOLT_STEP_PREDICT = 3
+};
+
+/* Which tensors named_tensors visits. */
+enum { VOLT_TENSORS_PARAMETERS = 0, VOLT_TENSORS_BUFFERS = 1 };
+
+typedef struct volt_step_args {
+  size_t struct_size;
+  int32_t step;                 /* VOLT_STEP_* */
+  volt_tensor* const* batch;    /* borrowed; already on the module's device */
+  size_t batch_len;
+  int64_t batch_idx;
+  int32_t dataloader_idx;
+} volt_step_args;
+
+typedef struct volt_step_result {
+  size_t struct_size;
+  /* training: the loss (with its graph), required unless manual optimization; other steps:
+   * optional output passed to *_batch_end. New reference owned by the host, or NULL. */
+  volt_tensor* output;
+  /* predict: the prediction without autograd, owned by the host, or NULL. */
+  volt_dl_managed_tensor* prediction;
+} volt_step_result;
+
+/* Visitor for the model summary: one row per submodule down to the asked depth. */
+typedef void (*volt_layer_visitor)(void* ctx, const char* name, const char* type,
+                                   int64_t num_params, int32_t depth);
+
+typedef struct volt_module {
+  size_t struct_size;
+  void* impl;
+  void (*destroy)(struct volt_module* self);
+
+  /* Runs training_step / validation_step / test_step / predict_step. `result` is filled up
+   * to result->struct_size (set by the host, fields zeroed). */
+  volt_error* (*step)(struct volt_module* self, const volt_step_args* args,
+                      volt_step_result* result);
+  /* Calls sink->add once per optimizer, in order (Lightning's configure_optimizers). */
+  volt_error* (*configure_optimizers)(struct volt_module* self, const volt_optimizer_sink* sink);
+  /* Visits parameters or buffers with their fully qualified names (the state_dict keys that
+   * Python's load_state_dict expects). Handles are borrowed. */
+  volt_error* (*named_tensors)(struct volt_module* self, int32_t which, volt_tensor_visitor visit,
+                               void* ctx);
+  /* Moves parameters and buffers to `device` ("cpu", "cuda:0") and, when dtype_code >= 0, to
+   * that floating dtype (VOLT_DL_FLOAT/BFLOAT with `dtype_bits`). */
+  volt_error* (*to)(struct volt_module* self, const char* device, int32_t dtype_code,
+                    int32_t dtype_bits);
+  /* module.train(mode) */
+  volt_error* (*set_training)(struct volt_module* self, bool training);
+  /* Lifecycle hooks; unknown ids return NULL. */
+  volt_error* (*on_hook)(struct volt_module* self, int32_t hook, const volt_hook_args* args);
+  /* Hyper-parameters as a JSON object (Lightning's save_hyperparameters); valid until destroy. */
+  const char* (*hparams_json)(struct volt_module* self);
+  /* (optional) Model summary rows down to max_depth (1 = top-level children). */
+  void (*visit_layers)(struct volt_module* self, int32_t max_depth, volt_layer_visitor visit,
+                       void* ctx);
+  /* (optional) false: the module steps its own optimizers (manual optimization). Default true. */
+  bool (*automatic_optimization)(struct volt_module* self);
+} volt_module;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOLT_C_MODULE_H */

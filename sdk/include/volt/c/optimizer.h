@@ -1,0 +1,70 @@
+/* Optimizers and LR schedulers as the module configures them (configure_optimizers).
+ *
+ * The module's library owns the optimizer's code; the host and the strategy drive it only
+ * through this table, so a strategy can decide when and on which parameters a step happens.
+ */
+#ifndef VOLT_C_OPTIMIZER_H
+#define VOLT_C_OPTIMIZER_H
+
+#include "abi.h"
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void (*volt_tensor_visitor)(void* ctx, const char* name, volt_tensor* borrowed);
+
+typedef struct volt_optimizer {
+  size_t struct_size;
+  void* impl; /* reserved for the plugin */
+  /* Frees the optimizer and this struct. */
+  void (*destroy)(struct volt_optimizer* self);
+  /* Class name, as Lightning's LearningRateMonitor uses it ("SGD", "Adam"); static. */
+  const char* (*name)(const struct volt_optimizer* self);
+  /* One optimizer step over the current gradients. */
+  volt_error* (*step)(struct volt_optimizer* self);
+  /* Clears gradients; set_to_none as torch.optim.Optimizer.zero_grad. */
+  volt_error* (*zero_grad)(struct volt_optimizer* self, bool set_to_none);
+  size_t (*param_group_count)(const struct volt_optimizer* self);
+  double (*get_lr)(const struct volt_optimizer* self, size_t group);
+  void (*set_lr)(struct volt_optimizer* self, size_t group, double lr);
+  /* Visits the parameters of one group (name is NULL). Handles are borrowed. */
+  void (*visit_params)(const struct volt_optimizer* self, size_t group,
+                       volt_tensor_visitor visit, void* ctx);
+} volt_optimizer;
+
+/* When the host steps a scheduler (Lightning's lr_scheduler_config). */
+enum { VOLT_INTERVAL_EPOCH = 0, VOLT_INTERVAL_STEP = 1 };
+
+typedef struct volt_scheduler_config {
+  size_t struct_size;
+  int32_t interval;     /* VOLT_INTERVAL_*; default epoch */
+  int32_t frequency;    /* every N intervals; default 1 */
+  const char* monitor;  /* metric for plateau schedulers, or NULL; borrowed */
+  const char* name;     /* for lr monitors, or NULL; borrowed */
+} volt_scheduler_config;
+
+typedef struct volt_lr_scheduler {
+  size_t struct_size;
+  void* impl;
+  void (*destroy)(struct volt_lr_scheduler* self);
+  /* One scheduler step. `metric` is the monitored value when the config names one. */
+  volt_error* (*step)(struct volt_lr_scheduler* self, bool has_metric, double metric);
+} volt_lr_scheduler;
+
+/* Host-side collector passed to configure_optimizers. */
+typedef struct volt_optimizer_sink {
+  size_t struct_size;
+  void* ctx;
+  /* Takes ownership of `optimizer` and of `scheduler` (may be NULL) even on error. `config`
+   * is borrowed and may be NULL (defaults). */
+  volt_error* (*add)(void* ctx, volt_optimizer* optimizer, volt_lr_scheduler* scheduler,
+                     const volt_scheduler_config* config);
+} volt_optimizer_sink;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOLT_C_OPTIMIZER_H */

@@ -1,0 +1,71 @@
+/* Strategy plugins: where the model lives and how its gradients and optimizer steps are
+ * coordinated (single device now; DDP and sharded strategies use the same table).
+ *
+ * The host calls, per training batch: batch_to_device, the module's step, backward,
+ * then (when the accumulation window closes) optimizer_step. A strategy that shards the
+ * model may replace parameters, gather them around the step and reduce gradients in backward.
+ */
+#ifndef VOLT_C_STRATEGY_H
+#define VOLT_C_STRATEGY_H
+
+#include "abi.h"
+#include "host.h"
+#include "module.h"
+#include "optimizer.h"
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where this process stands. Filled by setup_environment. */
+typedef struct volt_strategy_info {
+  size_t struct_size;
+  int32_t global_rank;
+  int32_t local_rank;
+  int32_t node_rank;
+  int32_t world_size;
+  const char* root_device; /* e.g. "cpu", "cuda:1"; valid until destroy */
+} volt_strategy_info;
+
+/* Receives a tensor map for checkpointing: fully qualified name -> borrowed handle. */
+typedef volt_tensor_visitor volt_state_visitor;
+
+typedef struct volt_strategy {
+  size_t struct_size;
+  void* impl;
+  void (*destroy)(struct volt_strategy* self);
+
+  /* Starts processes / process groups as needed and reports ranks and device. Called once,
+   * before any module exists. */
+  volt_error* (*setup_environment)(struct volt_strategy* self, volt_strategy_info* out);
+  /* Places the module (module->to) and wraps it as the strategy needs. */
+  volt_error* (*setup_module)(struct volt_strategy* self, volt_module* module);
+  /* Called after configure_optimizers, once per optimizer (may wrap or re-shard it). */
+  volt_error* (*setup_optimizer)(struct volt_strategy* self, volt_optimizer* optimizer);
+  /* Moves a batch to the root device: replaces each handle in place (releasing the old one). */
+  volt_error* (*batch_to_device)(struct volt_strategy* self, volt_tensor** batch, size_t len);
+  /* loss.backward(). `sync_gradients` is false on accumulation steps that must not
+   * communicate (Lightning's block_backward_sync). */
+  volt_error* (*backward)(struct volt_strategy* self, volt_module* module, volt_tensor* loss,
+                          bool sync_gradients);
+  /* optimizer.step() with whatever synchronisation the strategy needs. */
+  volt_error* (*optimizer_step)(struct volt_strategy* self, volt_module* module,
+                                volt_optimizer* optimizer);
+  /* All-reduce of a tensor across ranks; *out is a new reference. */
+  volt_error* (*reduce)(struct volt_strategy* self, volt_tensor* tensor, int32_t op,
+                        volt_tensor** out);
+  /* Blocks until every rank reached a barrier of the same name. */
+  volt_error* (*barrier)(struct volt_strategy* self, const char* name);
+  /* Visits the module's full state for a checkpoint on rank 0 (gathering shards when needed). */
+  volt_error* (*module_state)(struct volt_strategy* self, volt_module* module,
+                              volt_state_visitor visit, void* ctx);
+  /* (optional) Releases process groups and devices. */
+  volt_error* (*teardown)(struct volt_strategy* self);
+} volt_strategy;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOLT_C_STRATEGY_H */

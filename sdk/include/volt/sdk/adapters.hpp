@@ -1,0 +1,214 @@
+// Exposes DataModule, Strategy, PrecisionPlugin, Logger and Callback objects through their C
+// tables. Each adapter owns its object; the table's destroy() deletes the adapter.
+#pragma once
+
+#include <volt/sdk/callback.hpp>
+#include <volt/sdk/datamodule.hpp>
+#include <volt/sdk/hook_dispatch.hpp>
+#include <volt/sdk/logger.hpp>
+#include <volt/sdk/precision.hpp>
+#include <volt/sdk/strategy.hpp>
+
+namespace volt::detail {
+
+template <class Table, class Object>
+struct Adapter {
+  Table table{};
+  std::shared_ptr<Object> object;
+  std::string text;  // storage for strings returned to the host
+
+  explicit Adapter(std::shared_ptr<Object> o) : object(std::move(o)) {
+    table.struct_size = sizeof(table);
+    table.impl = this;
+    table.destroy = [](Table* self) { delete static_cast<Adapter*>(self->impl); };
+  }
+  static Adapter& get(const Table* self) { return *static_cast<Adapter*>(self->impl); }
+  static Object& obj(const Table* self) { return *get(self).object; }
+};
+
+inline LoaderArgs loader_args(const volt_loader_args* a) {
+  LoaderArgs l;
+  l.split = static_cast<Split>(a->split);
+  l.epoch = a->epoch;
+  l.rank = a->rank;
+  l.world_size = a->world_size;
+  if (a->shuffle != VOLT_DEFAULT) l.shuffle = a->shuffle == VOLT_TRUE;
+  return l;
+}
+
+// Replaces each handle of an in/out batch array by the tensors in `batch`.
+inline void write_back(const Batch& batch, volt_tensor** handles, size_t len) {
+  for (size_t i = 0; i < len && i < batch.size(); ++i) {
+    if (unwrap(handles[i]).unsafeGetTensorImpl() == batch[i].unsafeGetTensorImpl()) continue;
+    host().tensor_release(handles[i]);
+    handles[i] = new_ref(batch[i]);
+  }
+}
+
+inline volt_datamodule* adapt(std::shared_ptr<DataModule> o) {
+  using A = Adapter<volt_datamodule, DataModule>;
+  auto* a = new A(std::move(o));
+  a->table.prepare_data = [](volt_datamodule* s) { return guard([&] { A::obj(s).prepare_data(); }); };
+  a->table.setup = [](volt_datamodule* s, int32_t stage) {
+    return guard([&] { A::obj(s).setup(static_cast<Stage>(stage)); });
+  };
+  a->table.num_batches = [](volt_datamodule* s, const volt_loader_args* l, int64_t* out) {
+    return guard([&] { *out = A::obj(s).num_batches(loader_args(l)); });
+  };
+  a->table.get_batch = [](volt_datamodule* s, const volt_loader_args* l, int64_t index,
+                          volt_dl_managed_tensor** out, size_t capacity, size_t* count) {
+    return guard([&] {
+      *count = 0;
+      Batch b = A::obj(s).get_batch(loader_args(l), index);
+      if (b.size() > capacity)
+        throw Error(VOLT_ERROR_OUT_OF_RANGE, "batch has " + std::to_string(b.size()) +
+                                                 " tensors, the host accepts " +
+                                                 std::to_string(capacity));
+      for (auto& t : b) out[(*count)++] = to_dlpack(t.contiguous());
+    });
+  };
+  a->table.hparams_json = [](volt_datamodule* s) {
+    A& me = A::get(s);
+    me.text = me.object->hparams().dump();
+    return me.text.c_str();
+  };
+  return &a->table;
+}
+
+inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
+  using A = Adapter<volt_strategy, Strategy>;
+  auto* a = new A(std::move(o));
+  a->table.setup_environment = [](volt_strategy* s, volt_strategy_info* out) {
+    return guard([&] {
+      StrategyInfo i = A::obj(s).setup_environment();
+      A::get(s).text = i.root_device;
+      out->global_rank = i.global_rank;
+      out->local_rank = i.local_rank;
+      out->node_rank = i.node_rank;
+      out->world_size = i.world_size;
+      out->root_device = A::get(s).text.c_str();
+    });
+  };
+  a->table.setup_module = [](volt_strategy* s, volt_module* m) {
+    return guard([&] { A::obj(s).setup_module(ModuleRef(m)); });
+  };
+  a->table.setup_optimizer = [](volt_strategy* s, volt_optimizer* o) {
+    return guard([&] { A::obj(s).setup_optimizer(OptimizerRef(o)); });
+  };
+  a->table.batch_to_device = [](volt_strategy* s, volt_tensor** batch, size_t len) {
+    return guard([&] {
+      Batch b = batch_from(batch, len);
+      A::obj(s).batch_to_device(b);
+      write_back(b, batch, len);
+    });
+  };
+  a->table.backward = [](volt_strategy* s, volt_module* m, volt_tensor* loss, bool sync) {
+    return guard([&] { A::obj(s).backward(ModuleRef(m), unwrap(loss), sync); });
+  };
+  a->table.optimizer_step = [](volt_strategy* s, volt_module* m, volt_optimizer* o) {
+    return guard([&] { A::obj(s).optimizer_step(ModuleRef(m), OptimizerRef(o)); });
+  };
+  a->table.reduce = [](volt_strategy* s, volt_tensor* t, int32_t op, volt_tensor** out) {
+    return guard([&] { *out = new_ref(A::obj(s).reduce(unwrap(t), static_cast<Reduce>(op))); });
+  };
+  a->table.barrier = [](volt_strategy* s, const char* name) {
+    return guard([&] { A::obj(s).barrier(name != nullptr ? name : ""); });
+  };
+  a->table.module_state = [](volt_strategy* s, volt_module* m, volt_state_visitor visit,
+                             void* ctx) {
+    return guard([&] {
+      for (auto& kv : A::obj(s).module_state(ModuleRef(m)))
+        visit(ctx, kv.first.c_str(), borrow(kv.second));
+    });
+  };
+  a->table.teardown = [](volt_strategy* s) { return guard([&] { A::obj(s).teardown(); }); };
+  return &a->table;
+}
+
+inline volt_precision* adapt(std::shared_ptr<PrecisionPlugin> o) {
+  using A = Adapter<volt_precision, PrecisionPlugin>;
+  auto* a = new A(std::move(o));
+  a->text = a->object->name();
+  a->table.name = [](const volt_precision* s) { return A::get(s).text.c_str(); };
+  a->table.convert_module = [](volt_precision* s, volt_module* m) {
+    return guard([&] { A::obj(s).convert_module(ModuleRef(m)); });
+  };
+  a->table.convert_input = [](volt_precision* s, volt_tensor** batch, size_t len) {
+    return guard([&] {
+      Batch b = batch_from(batch, len);
+      A::obj(s).convert_input(b);
+      write_back(b, batch, len);
+    });
+  };
+  a->table.forward_begin = [](volt_precision* s) { return guard([&] { A::obj(s).forward_begin(); }); };
+  a->table.forward_end = [](volt_precision* s) { return guard([&] { A::obj(s).forward_end(); }); };
+  a->table.pre_backward = [](volt_precision* s, volt_tensor* loss, volt_tensor** out) {
+    return guard([&] { *out = new_ref(A::obj(s).pre_backward(unwrap(loss))); });
+  };
+  a->table.before_optimizer_step = [](volt_precision* s, volt_optimizer* o, bool* skip) {
+    return guard([&] { *skip = !A::obj(s).before_optimizer_step(OptimizerRef(o)); });
+  };
+  a->table.after_optimizer_step = [](volt_precision* s, volt_optimizer* o) {
+    return guard([&] { A::obj(s).after_optimizer_step(OptimizerRef(o)); });
+  };
+  return &a->table;
+}
+
+inline volt_logger* adapt(std::shared_ptr<Logger> o) {
+  using A = Adapter<volt_logger, Logger>;
+  auto* a = new A(std::move(o));
+  a->table.log_dir = [](volt_logger* s) -> const char* {
+    A& me = A::get(s);
+    me.text = me.object->log_dir();
+    return me.text.empty() ? nullptr : me.text.c_str();
+  };
+  a->table.log_hyperparams = [](volt_logger* s, const char* json) {
+    return guard([&] { A::obj(s).log_hyperparams(nlohmann::json::parse(json)); });
+  };
+  a->table.log_metrics = [](volt_logger* s, const volt_metric* m, size_t n, int64_t step) {
+    return guard([&] {
+      MetricRow row;
+      row.reserve(n);
+      for (size_t i = 0; i < n; ++i) row.emplace_back(m[i].name, m[i].value);
+      A::obj(s).log_metrics(row, step);
+    });
+  };
+  a->table.save = [](volt_logger* s) { return guard([&] { A::obj(s).save(); }); };
+  a->table.finalize = [](volt_logger* s, const char* status) {
+    return guard([&] { A::obj(s).finalize(status != nullptr ? status : "success"); });
+  };
+  return &a->table;
+}
+
+inline volt_callback* adapt(std::shared_ptr<Callback> o) {
+  using A = Adapter<volt_callback, Callback>;
+  auto* a = new A(std::move(o));
+  a->table.state_key = [](volt_callback* s) {
+    A& me = A::get(s);
+    me.text = me.object->state_key();
+    return me.text.c_str();
+  };
+  a->table.on_hook = [](volt_callback* s, int32_t hook, const volt_hook_args* args) {
+    return guard([&] {
+      Callback& cb = A::obj(s);
+      if (VOLT_HAS_FIELD(args, volt_hook_args, module)) cb.set_module(args->module);
+      dispatch_hook(cb, hook, args);
+    });
+  };
+  a->table.is_monitoring = [](volt_callback* s) { return A::obj(s).is_monitoring(); };
+  a->table.state_json = [](volt_callback* s) {
+    A& me = A::get(s);
+    try {
+      me.text = me.object->state_dict().dump();
+    } catch (...) {
+      me.text = "{}";
+    }
+    return me.text.c_str();
+  };
+  a->table.load_state_json = [](volt_callback* s, const char* json) {
+    return guard([&] { A::obj(s).load_state_dict(nlohmann::json::parse(json)); });
+  };
+  return &a->table;
+}
+
+}  // namespace volt::detail

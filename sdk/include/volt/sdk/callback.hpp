@@ -1,0 +1,68 @@
+// volt::Callback: Lightning's Callback hooks. `module()` is the LightningModule being run
+// (valid during a hook).
+#pragma once
+
+#include <volt/sdk/refs.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace volt {
+
+class Callback : public PluginBase {
+ public:
+  // Key of this callback's state in checkpoints; default: the plugin id.
+  virtual std::string state_key() const { return state_key_; }
+  // Monitoring callbacks (checkpointing, early stopping) run after the others.
+  virtual bool is_monitoring() const { return false; }
+  virtual nlohmann::json state_dict() const { return nlohmann::json::object(); }
+  virtual void load_state_dict(const nlohmann::json& /*state*/) {}
+
+  virtual void setup(Stage /*stage*/) {}
+  virtual void teardown(Stage /*stage*/) {}
+  virtual void on_fit_start() {}
+  virtual void on_fit_end() {}
+  virtual void on_sanity_check_start() {}
+  virtual void on_sanity_check_end() {}
+  virtual void on_train_start() {}
+  virtual void on_train_end() {}
+  virtual void on_train_epoch_start() {}
+  virtual void on_train_epoch_end() {}
+  virtual void on_train_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                  int64_t /*batch_idx*/) {}
+  virtual void on_validation_start() {}
+  virtual void on_validation_end() {}
+  virtual void on_validation_epoch_start() {}
+  virtual void on_validation_epoch_end() {}
+  virtual void on_validation_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_validation_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                       int64_t /*batch_idx*/) {}
+  virtual void on_test_start() {}
+  virtual void on_test_end() {}
+  virtual void on_test_epoch_start() {}
+  virtual void on_test_epoch_end() {}
+  virtual void on_test_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_test_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                 int64_t /*batch_idx*/) {}
+  virtual void on_predict_start() {}
+  virtual void on_predict_end() {}
+  virtual void on_predict_epoch_start() {}
+  virtual void on_predict_epoch_end() {}
+  virtual void on_before_backward(const torch::Tensor& /*loss*/) {}
+  virtual void on_after_backward() {}
+  virtual void on_before_optimizer_step(int32_t /*optimizer_idx*/) {}
+  virtual void on_before_zero_grad(int32_t /*optimizer_idx*/) {}
+  virtual void on_exception(const std::string& /*message*/) {}
+
+  ModuleRef module() const { return module_; }
+
+  // Set by the export layer.
+  void set_state_key(std::string key) { state_key_ = std::move(key); }
+  void set_module(volt_module* m) { module_ = ModuleRef(m); }
+
+ private:
+  std::string state_key_;
+  ModuleRef module_;
+};
+
+}  // namespace volt

@@ -1,0 +1,126 @@
+// Core of the C++ layer: the host table, errors in both directions and tensor handles.
+//
+// A volt_tensor* is, in this LibTorch build, an at::Tensor* (the host refuses plugins built
+// against another LibTorch, so both sides agree on the type). Borrowed handles may point at
+// any live at::Tensor; new references are heap-allocated and freed by host->tensor_release.
+#pragma once
+
+#include <volt/volt.h>
+
+#include <torch/torch.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace volt {
+
+// An error with a Volt error code; what plugin code throws to choose the code.
+class Error : public std::runtime_error {
+ public:
+  Error(volt_error_code code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  explicit Error(const std::string& message) : Error(VOLT_ERROR_INVALID_ARGUMENT, message) {}
+  volt_error_code code() const noexcept { return code_; }
+
+ private:
+  volt_error_code code_;
+};
+
+namespace detail {
+
+// The host table this library was given (init or create). One per plugin library.
+inline const volt_host_api*& host_slot() {
+  static const volt_host_api* host = nullptr;
+  return host;
+}
+
+inline const volt_host_api& host() {
+  const volt_host_api* h = host_slot();
+  if (h == nullptr) throw Error(VOLT_ERROR_FAILED_PRECONDITION, "Volt host table not set");
+  return *h;
+}
+
+// Runs `fn` and turns any exception into a host-allocated volt_error (NULL on success).
+// Every C entry point of the C++ layer goes through here: nothing throws across the ABI.
+template <class Fn>
+volt_error* guard(Fn&& fn) noexcept {
+  volt_error_code code = VOLT_ERROR_UNKNOWN;
+  std::string message;
+  try {
+    fn();
+    return nullptr;
+  } catch (const Error& e) {
+    code = e.code();
+    message = e.what();
+  } catch (const c10::Error& e) {
+    code = VOLT_ERROR_INTERNAL;
+    message = e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    message = e.what();
+  } catch (...) {
+    message = "unknown exception";
+  }
+  const volt_host_api* h = host_slot();
+  if (h == nullptr) return nullptr;  // cannot report without a host; never happens after init
+  return h->error_new(code, message.c_str());
+}
+
+// Turns an error returned by the other side into an exception (and frees it).
+inline void check(volt_error* error, const char* what = nullptr) {
+  if (error == nullptr) return;
+  const volt_host_api& h = host();
+  std::string message = h.error_message(error);
+  volt_error_code code = h.error_code(error);
+  h.error_free(error);
+  if (what != nullptr) message = std::string(what) + ": " + message;
+  throw Error(code, message);
+}
+
+}  // namespace detail
+
+// --- tensor handles -------------------------------------------------------------------------
+
+// The tensor a handle refers to (borrowed).
+inline const at::Tensor& unwrap(const volt_tensor* handle) {
+  return *reinterpret_cast<const at::Tensor*>(handle);
+}
+inline at::Tensor& unwrap(volt_tensor* handle) { return *reinterpret_cast<at::Tensor*>(handle); }
+
+// A borrowed handle to `t`, valid while `t` lives. Costs nothing.
+inline volt_tensor* borrow(const at::Tensor& t) {
+  return reinterpret_cast<volt_tensor*>(const_cast<at::Tensor*>(&t));
+}
+
+// A new reference (the receiver releases it with host->tensor_release).
+inline volt_tensor* new_ref(at::Tensor t) {
+  return reinterpret_cast<volt_tensor*>(new at::Tensor(std::move(t)));
+}
+
+// Frees a new reference created by new_ref; the host table's tensor_release does exactly this.
+inline void release_ref(volt_tensor* handle) { delete reinterpret_cast<at::Tensor*>(handle); }
+
+// DLPack <-> tensor. Our volt_dl_managed_tensor has DLPack's DLManagedTensor layout.
+at::Tensor from_dlpack(volt_dl_managed_tensor* dl);  // takes ownership
+volt_dl_managed_tensor* to_dlpack(const at::Tensor& t);  // new, caller deletes
+
+}  // namespace volt
+
+#include <ATen/DLConvertor.h>
+
+static_assert(sizeof(volt_dl_managed_tensor) == sizeof(DLManagedTensor),
+              "volt_dl_managed_tensor must keep DLPack's DLManagedTensor layout");
+static_assert(offsetof(volt_dl_managed_tensor, deleter) == offsetof(DLManagedTensor, deleter),
+              "volt_dl_managed_tensor must keep DLPack's DLManagedTensor layout");
+
+namespace volt {
+
+inline at::Tensor from_dlpack(volt_dl_managed_tensor* dl) {
+  return at::fromDLPack(reinterpret_cast<DLManagedTensor*>(dl));
+}
+
+inline volt_dl_managed_tensor* to_dlpack(const at::Tensor& t) {
+  return reinterpret_cast<volt_dl_managed_tensor*>(at::toDLPack(t));
+}
+
+}  // namespace volt

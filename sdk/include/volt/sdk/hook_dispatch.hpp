@@ -1,0 +1,78 @@
+// Maps a C hook id and its arguments onto the virtual method of the same Lightning name, for
+// LightningModules and Callbacks alike.
+#pragma once
+
+#include <volt/sdk/callback.hpp>
+#include <volt/sdk/module.hpp>
+
+#include <type_traits>
+
+namespace volt::detail {
+
+inline Batch batch_from(volt_tensor* const* tensors, size_t len) {
+  Batch b;
+  b.reserve(len);
+  for (size_t i = 0; i < len; ++i) b.push_back(unwrap(tensors[i]));
+  return b;
+}
+
+template <class Target>
+void dispatch_hook(Target& t, int32_t hook, const volt_hook_args* a) {
+  constexpr bool kIsModule = std::is_base_of_v<LightningModule, Target>;
+  static const torch::Tensor kNone;
+  auto stage = static_cast<Stage>(a->stage);
+  auto batch = [&] { return batch_from(a->batch, a->batch_len); };
+  auto outputs = [&]() -> const torch::Tensor& { return a->outputs ? unwrap(a->outputs) : kNone; };
+  switch (hook) {
+    case VOLT_HOOK_SETUP: t.setup(stage); break;
+    case VOLT_HOOK_TEARDOWN: t.teardown(stage); break;
+    case VOLT_HOOK_ON_FIT_START: t.on_fit_start(); break;
+    case VOLT_HOOK_ON_FIT_END: t.on_fit_end(); break;
+    case VOLT_HOOK_ON_SANITY_CHECK_START:
+      if constexpr (!kIsModule) t.on_sanity_check_start();
+      break;
+    case VOLT_HOOK_ON_SANITY_CHECK_END:
+      if constexpr (!kIsModule) t.on_sanity_check_end();
+      break;
+    case VOLT_HOOK_ON_TRAIN_START: t.on_train_start(); break;
+    case VOLT_HOOK_ON_TRAIN_END: t.on_train_end(); break;
+    case VOLT_HOOK_ON_TRAIN_EPOCH_START: t.on_train_epoch_start(); break;
+    case VOLT_HOOK_ON_TRAIN_EPOCH_END: t.on_train_epoch_end(); break;
+    case VOLT_HOOK_ON_TRAIN_BATCH_START: t.on_train_batch_start(batch(), a->batch_idx); break;
+    case VOLT_HOOK_ON_TRAIN_BATCH_END: t.on_train_batch_end(outputs(), batch(), a->batch_idx); break;
+    case VOLT_HOOK_ON_VALIDATION_START: t.on_validation_start(); break;
+    case VOLT_HOOK_ON_VALIDATION_END: t.on_validation_end(); break;
+    case VOLT_HOOK_ON_VALIDATION_EPOCH_START: t.on_validation_epoch_start(); break;
+    case VOLT_HOOK_ON_VALIDATION_EPOCH_END: t.on_validation_epoch_end(); break;
+    case VOLT_HOOK_ON_VALIDATION_BATCH_START:
+      t.on_validation_batch_start(batch(), a->batch_idx);
+      break;
+    case VOLT_HOOK_ON_VALIDATION_BATCH_END:
+      t.on_validation_batch_end(outputs(), batch(), a->batch_idx);
+      break;
+    case VOLT_HOOK_ON_TEST_START: t.on_test_start(); break;
+    case VOLT_HOOK_ON_TEST_END: t.on_test_end(); break;
+    case VOLT_HOOK_ON_TEST_EPOCH_START: t.on_test_epoch_start(); break;
+    case VOLT_HOOK_ON_TEST_EPOCH_END: t.on_test_epoch_end(); break;
+    case VOLT_HOOK_ON_TEST_BATCH_START: t.on_test_batch_start(batch(), a->batch_idx); break;
+    case VOLT_HOOK_ON_TEST_BATCH_END: t.on_test_batch_end(outputs(), batch(), a->batch_idx); break;
+    case VOLT_HOOK_ON_PREDICT_START: t.on_predict_start(); break;
+    case VOLT_HOOK_ON_PREDICT_END: t.on_predict_end(); break;
+    case VOLT_HOOK_ON_PREDICT_EPOCH_START: t.on_predict_epoch_start(); break;
+    case VOLT_HOOK_ON_PREDICT_EPOCH_END: t.on_predict_epoch_end(); break;
+    case VOLT_HOOK_ON_BEFORE_BACKWARD: t.on_before_backward(unwrap(a->loss)); break;
+    case VOLT_HOOK_ON_AFTER_BACKWARD: t.on_after_backward(); break;
+    case VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP: t.on_before_optimizer_step(a->optimizer_idx); break;
+    case VOLT_HOOK_ON_BEFORE_ZERO_GRAD: t.on_before_zero_grad(a->optimizer_idx); break;
+    case VOLT_HOOK_ON_VALIDATION_MODEL_EVAL:
+      if constexpr (kIsModule) t.on_validation_model_eval();
+      break;
+    case VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN:
+      if constexpr (kIsModule) t.on_validation_model_train();
+      break;
+    case VOLT_HOOK_ON_EXCEPTION: t.on_exception(a->message ? a->message : ""); break;
+    default: break;  // hooks this SDK version does not know: nothing to do
+  }
+}
+
+}  // namespace volt::detail

@@ -1,0 +1,153 @@
+// volt::LightningModule: the model, its steps, its optimizers and Lightning's hooks.
+#pragma once
+
+#include <volt/sdk/types.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace volt {
+
+// An LR scheduler stepped by the trainer (interval and frequency from SchedulerConfig).
+class LRScheduler {
+ public:
+  virtual ~LRScheduler() = default;
+  // `metric` is the monitored value when the config names one (ReduceLROnPlateau-like).
+  virtual void step(std::optional<double> metric) = 0;
+};
+
+// Lightning's lr_scheduler_config.
+struct SchedulerConfig {
+  std::string interval = "epoch";  // "epoch" | "step"
+  int32_t frequency = 1;
+  std::string monitor;             // metric name for plateau schedulers
+  std::string name;                // for learning-rate monitors
+};
+
+struct OptimizerEntry {
+  std::shared_ptr<torch::optim::Optimizer> optimizer;
+  std::shared_ptr<LRScheduler> scheduler;
+  SchedulerConfig config;
+};
+
+// What configure_optimizers returns: one or more optimizers, each with an optional scheduler.
+//   return std::make_shared<torch::optim::Adam>(parameters(), torch::optim::AdamOptions(lr));
+class Optimizers {
+ public:
+  Optimizers() = default;
+  template <class O, class = std::enable_if_t<std::is_base_of_v<torch::optim::Optimizer, O>>>
+  Optimizers(std::shared_ptr<O> optimizer) {  // NOLINT: implicit on purpose
+    add(std::move(optimizer));
+  }
+  template <class O, class = std::enable_if_t<std::is_base_of_v<torch::optim::Optimizer, O>>>
+  Optimizers(std::unique_ptr<O> optimizer) {  // NOLINT: implicit on purpose
+    add(std::shared_ptr<O>(std::move(optimizer)));
+  }
+
+  Optimizers& add(std::shared_ptr<torch::optim::Optimizer> optimizer,
+                  std::shared_ptr<LRScheduler> scheduler = nullptr, SchedulerConfig config = {}) {
+    entries_.push_back({std::move(optimizer), std::move(scheduler), std::move(config)});
+    return *this;
+  }
+  const std::vector<OptimizerEntry>& entries() const { return entries_; }
+
+ private:
+  std::vector<OptimizerEntry> entries_;
+};
+
+// Base class of every LightningModule plugin. Register submodules as with torch::nn::Module;
+// the names they get are the state_dict keys of checkpoints.
+class LightningModule : public torch::nn::Module, public PluginBase {
+ public:
+  // --- steps ---
+  virtual torch::Tensor training_step(const Batch& batch, int64_t batch_idx) = 0;
+  virtual torch::Tensor validation_step(const Batch& /*batch*/, int64_t /*batch_idx*/) {
+    return {};
+  }
+  virtual torch::Tensor test_step(const Batch& /*batch*/, int64_t /*batch_idx*/) { return {}; }
+  // Override to support `volt predict`; the default reports that the module cannot predict.
+  virtual torch::Tensor predict_step(const Batch& /*batch*/, int64_t /*batch_idx*/) {
+    throw Error(VOLT_ERROR_UNIMPLEMENTED, "this module does not implement predict_step");
+  }
+  virtual Optimizers configure_optimizers() = 0;
+  // false: training_step steps the optimizers itself (manual optimization).
+  virtual bool automatic_optimization() const { return true; }
+
+  // --- hooks, Lightning's names and order ---
+  virtual void setup(Stage /*stage*/) {}
+  virtual void teardown(Stage /*stage*/) {}
+  virtual void on_fit_start() {}
+  virtual void on_fit_end() {}
+  virtual void on_train_start() {}
+  virtual void on_train_end() {}
+  virtual void on_train_epoch_start() {}
+  virtual void on_train_epoch_end() {}
+  virtual void on_train_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                  int64_t /*batch_idx*/) {}
+  virtual void on_validation_start() {}
+  virtual void on_validation_end() {}
+  virtual void on_validation_epoch_start() {}
+  virtual void on_validation_epoch_end() {}
+  virtual void on_validation_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_validation_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                       int64_t /*batch_idx*/) {}
+  virtual void on_test_start() {}
+  virtual void on_test_end() {}
+  virtual void on_test_epoch_start() {}
+  virtual void on_test_epoch_end() {}
+  virtual void on_test_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_test_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                 int64_t /*batch_idx*/) {}
+  virtual void on_predict_start() {}
+  virtual void on_predict_end() {}
+  virtual void on_predict_epoch_start() {}
+  virtual void on_predict_epoch_end() {}
+  virtual void on_before_backward(const torch::Tensor& /*loss*/) {}
+  virtual void on_after_backward() {}
+  virtual void on_before_optimizer_step(int32_t /*optimizer_idx*/) {}
+  virtual void on_before_zero_grad(int32_t /*optimizer_idx*/) {}
+  virtual void on_validation_model_eval() { eval(); }
+  virtual void on_validation_model_train() { train(); }
+  virtual void on_exception(const std::string& /*message*/) {}
+
+  // --- Lightning's self.log ---
+  void log(const std::string& name, const torch::Tensor& value, const LogOptions& o = {}) {
+    log_impl(name, &value, 0.0, o);
+  }
+  void log(const std::string& name, double value, const LogOptions& o = {}) {
+    log_impl(name, nullptr, value, o);
+  }
+
+  // --- hyper-parameters (Lightning's save_hyperparameters) ---
+  void save_hyperparameters(nlohmann::json hparams) { hparams_ = std::move(hparams); }
+  const nlohmann::json& hparams() const { return hparams_; }
+
+ private:
+  void log_impl(const std::string& name, const torch::Tensor* value, double scalar,
+                const LogOptions& o) {
+    volt_log_args a{};
+    a.struct_size = sizeof(a);
+    a.name = name.c_str();
+    a.value = value != nullptr ? borrow(*value) : nullptr;
+    a.scalar = scalar;
+    a.on_step = o.on_step_ ? (*o.on_step_ ? VOLT_TRUE : VOLT_FALSE) : VOLT_DEFAULT;
+    a.on_epoch = o.on_epoch_ ? (*o.on_epoch_ ? VOLT_TRUE : VOLT_FALSE) : VOLT_DEFAULT;
+    a.reduce_fx = static_cast<int32_t>(o.reduce_fx_);
+    a.prog_bar = o.prog_bar_;
+    a.logger = o.logger_;
+    a.sync_dist = o.sync_dist_;
+    a.rank_zero_only = o.rank_zero_only_;
+    a.batch_size = o.batch_size_;
+    detail::check(detail::host().log_metric(context(), &a));
+  }
+
+  nlohmann::json hparams_ = nlohmann::json::object();
+};
+
+}  // namespace volt
