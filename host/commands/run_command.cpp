@@ -4,6 +4,7 @@
 #include "console/tables.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
+#include "trainer/seed.hpp"
 #include "trainer/trainer.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -113,6 +114,14 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
     return 0;
   }
 
+  // Seed before any plugin exists, so model initialisation is reproducible (Lightning's CLI).
+  std::optional<uint64_t> seed;
+  if (resolved["seed_everything"].is_number_integer()) {
+    seed = resolved["seed_everything"].get<uint64_t>();
+    seed_everything(*seed);
+    spdlog::info("Seed set to {}", *seed);
+  }
+
   TrainerComponents components;
   components.module = make<volt_module>(registry, VOLT_KIND_MODULE, resolved["model"]);
   components.data = make<volt_datamodule>(registry, VOLT_KIND_DATAMODULE, resolved["data"]);
@@ -124,14 +133,10 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   for (const auto& cb : resolved["callbacks"])
     components.callbacks.push_back(make<volt_callback>(registry, VOLT_KIND_CALLBACK, cb));
 
-  std::optional<uint64_t> seed;
-  if (resolved["seed_everything"].is_number_integer())
-    seed = resolved["seed_everything"].get<uint64_t>();
   TrainerOptions trainer_options = TrainerOptions::from_json(resolved["trainer"]);
   int status = 0;
   {
-    Trainer trainer(trainer_options, components, seed);
-    if (seed) spdlog::info("Seed set to {}", *seed);
+    Trainer trainer(trainer_options, components);
     save_config(trainer.log_dir(), resolved);
     const std::string& sub = command.subcommand;
     if (sub == "fit") {

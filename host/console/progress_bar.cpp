@@ -27,8 +27,8 @@ std::string format_metrics(const ProgressBar::Metrics& metrics) {
 
 }  // namespace
 
-ProgressBar::ProgressBar(bool enabled, std::FILE* out)
-    : enabled_(enabled), tty_(isatty(fileno(out)) != 0), out_(out) {}
+ProgressBar::ProgressBar(bool enabled, Kind kind, std::FILE* out)
+    : enabled_(enabled), kind_(kind), tty_(isatty(fileno(out)) != 0), out_(out) {}
 
 void ProgressBar::start(const std::string& description, int64_t total) {
   description_ = description;
@@ -45,10 +45,11 @@ void ProgressBar::update(int64_t done, const std::function<Metrics()>& metrics) 
     // Terminal: redraw at most 10 times a second.
     if (now - last_draw_ < std::chrono::milliseconds(100)) return;
   } else {
-    // Plain output: one line per 10% of the phase.
-    int64_t percent = total_ > 0 ? done * 10 / total_ : 0;
-    if (percent == last_line_percent_ || percent == 10) return;
-    last_line_percent_ = percent;
+    // Plain output (logs, CI): the main bar every 25%, evaluation only when finished.
+    if (kind_ == Kind::Evaluation) return;
+    int64_t quarter = total_ > 0 ? done * 4 / total_ : 0;
+    if (quarter == last_line_percent_ || quarter == 0 || quarter >= 4) return;
+    last_line_percent_ = quarter;
   }
   last_draw_ = now;
   draw(done, metrics(), false);
@@ -77,7 +78,10 @@ void ProgressBar::draw(int64_t done, const Metrics& metrics, bool final) {
     std::fprintf(out_, "\r\033[K%s: %3d%%|%s| %lld/%lld %s", description_.c_str(), percent,
                  bar.c_str(), static_cast<long long>(done), static_cast<long long>(total_),
                  timing.c_str());
-    if (final) std::fputc('\n', out_);
+    if (final) {
+      if (kind_ == Kind::Evaluation) std::fputs("\r\033[K", out_);
+      else std::fputc('\n', out_);
+    }
   } else {
     std::fprintf(out_, "%s: %3d%% %lld/%lld %s\n", description_.c_str(), percent,
                  static_cast<long long>(done), static_cast<long long>(total_), timing.c_str());

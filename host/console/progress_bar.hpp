@@ -16,7 +16,12 @@ class ProgressBar {
  public:
   using Metrics = std::vector<std::pair<std::string, double>>;
 
-  explicit ProgressBar(bool enabled, std::FILE* out = stdout);
+  // Main: the training bar, redrawn on a terminal and printed every 25% otherwise.
+  // Evaluation: validation/test bars, redrawn on a terminal and printed once at the end
+  // otherwise; on a terminal the finished evaluation line is erased, as Lightning does.
+  enum class Kind { Main, Evaluation };
+
+  ProgressBar(bool enabled, Kind kind, std::FILE* out = stdout);
 
   // Starts a phase ("Epoch 3", "Validation", "Sanity Checking", "Testing").
   void start(const std::string& description, int64_t total);
@@ -29,6 +34,7 @@ class ProgressBar {
   void draw(int64_t done, const Metrics& metrics, bool final);
 
   bool enabled_;
+  Kind kind_;
   bool tty_;
   std::FILE* out_;
   std::string description_;

@@ -30,7 +30,7 @@ EvalHooks hooks_for(int32_t stage) {
 
 }  // namespace
 
-void Trainer::run_evaluation(int32_t stage, bool sanity) {
+ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
   EvalHooks h = hooks_for(stage);
   const BatchLimit& limit =
       stage == VOLT_STAGE_TEST ? options_.limit_test_batches : options_.limit_val_batches;
@@ -49,7 +49,7 @@ void Trainer::run_evaluation(int32_t stage, bool sanity) {
   else c_.module.check(c_.module->set_training(c_.module.get(), false), "eval");
   call_hook(h.start);
   call_hook(h.epoch_start);
-  progress_.start(sanity ? "Sanity Checking" : h.title, n);
+  eval_bar_.start(sanity ? "Sanity Checking" : h.title, n);
   HostBatch batch;
   for (int64_t i = 0; i < n; ++i) {
     fetch_batch(h.split, current_epoch_, i, batch);
@@ -74,29 +74,33 @@ void Trainer::run_evaluation(int32_t stage, bool sanity) {
     volt::release_ref(result.output);
     if (result.prediction != nullptr && result.prediction->deleter != nullptr)
       result.prediction->deleter(result.prediction);
-    progress_.update(i + 1, [this] { return metrics_.progress_bar_metrics(); });
+    eval_bar_.update(i + 1, [this] { return metrics_.progress_bar_metrics(); });
   }
   call_hook(h.epoch_end);
+  ScalarRow logged;
   if (sanity) {
     metrics_.reset(h.scope);
   } else {
-    log_to_loggers(metrics_.finish_epoch(h.scope), batches_that_stepped_);
+    logged = metrics_.finish_epoch(h.scope);
+    log_to_loggers(logged, batches_that_stepped_);
   }
-  progress_.finish([this] { return metrics_.progress_bar_metrics(); });
+  eval_bar_.finish([this] { return metrics_.progress_bar_metrics(); });
   call_hook(h.end);
   if (stage == VOLT_STAGE_VALIDATE) call_hook(VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN);
   scope_ = previous_scope;
   training_ = was_training;
+  return logged;
 }
 
 std::map<std::string, double> Trainer::validate() { return evaluate_stage(VOLT_STAGE_VALIDATE); }
 std::map<std::string, double> Trainer::test() { return evaluate_stage(VOLT_STAGE_TEST); }
 
 std::map<std::string, double> Trainer::evaluate_stage(int32_t stage) {
+  ScalarRow logged;
   try {
-    setup(stage);
+    setup(stage);  // per stage, as Lightning (also after fit with --test-after-fit)
     log_hyperparameters();
-    run_evaluation(stage, false);
+    logged = run_evaluation(stage, false);
     teardown(stage);
     finalize_loggers("success");
   } catch (const std::exception& e) {
@@ -104,9 +108,8 @@ std::map<std::string, double> Trainer::evaluate_stage(int32_t stage) {
     finalize_loggers("failed");
     throw;
   }
-  std::map<std::string, double> results;
-  std::string prefix = stage == VOLT_STAGE_TEST ? "test" : "val";
-  for (const auto& [name, value] : metrics_.callback_metrics()) results[name] = value;
+  // Lightning's results table: what this loop logged at epoch level.
+  std::map<std::string, double> results(logged.begin(), logged.end());
   if (info_.global_rank == 0)
     print_metrics_table(stage == VOLT_STAGE_TEST ? "Test metric" : "Validate metric", results,
                         stdout);
@@ -135,7 +138,7 @@ std::vector<at::Tensor> Trainer::run_prediction() {
   c_.module.check(c_.module->set_training(c_.module.get(), false), "eval");
   call_hook(VOLT_HOOK_ON_PREDICT_START);
   call_hook(VOLT_HOOK_ON_PREDICT_EPOCH_START);
-  progress_.start("Predicting", n);
+  eval_bar_.start("Predicting", n);
   HostBatch batch;
   for (int64_t i = 0; i < n; ++i) {
     fetch_batch(VOLT_SPLIT_PREDICT, 0, i, batch);
@@ -161,9 +164,9 @@ std::vector<at::Tensor> Trainer::run_prediction() {
     call_hook(VOLT_HOOK_ON_PREDICT_BATCH_END, end);
     volt::release_ref(result.output);
     if (prediction.defined()) predictions.push_back(prediction);
-    progress_.update(i + 1, [] { return ProgressBar::Metrics{}; });
+    eval_bar_.update(i + 1, [] { return ProgressBar::Metrics{}; });
   }
-  progress_.finish([] { return ProgressBar::Metrics{}; });
+  eval_bar_.finish([] { return ProgressBar::Metrics{}; });
   call_hook(VOLT_HOOK_ON_PREDICT_EPOCH_END);
   call_hook(VOLT_HOOK_ON_PREDICT_END);
   return predictions;

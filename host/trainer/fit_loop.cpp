@@ -79,14 +79,14 @@ void Trainer::run_training_epoch() {
   c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
   scope_ = MetricScope::Train;
   call_hook(VOLT_HOOK_ON_TRAIN_EPOCH_START);
-  progress_.start("Epoch " + std::to_string(current_epoch_), num_train_batches_);
+  train_bar_.start("Epoch " + std::to_string(current_epoch_), num_train_batches_);
   auto bar_metrics = [this] { return metrics_.progress_bar_metrics(); };
   HostBatch batch;
   for (int64_t i = 0; i < num_train_batches_; ++i) {
     bool is_last = i + 1 == num_train_batches_;
     fetch_batch(VOLT_SPLIT_TRAIN, current_epoch_, i, batch);
     run_training_batch(batch, i, is_last);
-    progress_.update(i + 1, bar_metrics);
+    train_bar_.update(i + 1, bar_metrics);
     bool stepped = (i + 1) % options_.accumulate_grad_batches == 0 || is_last;
     if (val_batches > 0 && should_validate(i, is_last)) {
       run_evaluation(VOLT_STAGE_VALIDATE, false);
@@ -97,7 +97,7 @@ void Trainer::run_training_epoch() {
     if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) break;
     if (stop_requested_and_allowed()) break;
   }
-  progress_.finish(bar_metrics);
+  train_bar_.finish(bar_metrics);
   scope_ = MetricScope::Train;
   call_hook(VOLT_HOOK_ON_TRAIN_EPOCH_END);
   log_to_loggers(metrics_.finish_epoch(MetricScope::Train), batches_that_stepped_);

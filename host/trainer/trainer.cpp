@@ -23,8 +23,7 @@ bool callback_is_monitoring(const CallbackInstance& cb) {
 
 }  // namespace
 
-Trainer::Trainer(TrainerOptions options, TrainerComponents& components,
-                 std::optional<uint64_t> seed)
+Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
     : options_(std::move(options)),
       c_(components),
       metrics_([this](const at::Tensor& v, int32_t op) {
@@ -35,8 +34,8 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components,
         volt::release_ref(out);
         return r;
       }),
-      progress_(options_.enable_progress_bar) {
-  if (seed) torch::manual_seed(*seed);
+      train_bar_(options_.enable_progress_bar, ProgressBar::Kind::Main),
+      eval_bar_(options_.enable_progress_bar, ProgressBar::Kind::Evaluation) {
   if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   // Every plugin's context now answers self.log and trainer-state queries through us.
   auto attach = [this](volt_host_context* ctx) { ctx->services = this; };
@@ -264,7 +263,8 @@ void Trainer::configure_optimizers() {
 }
 
 void Trainer::log_hyperparameters() {
-  if (c_.loggers.empty() || info_.global_rank != 0) return;
+  if (hparams_logged_ || c_.loggers.empty() || info_.global_rank != 0) return;
+  hparams_logged_ = true;
   nlohmann::json hp = nlohmann::json::parse(c_.module->hparams_json(c_.module.get()));
   auto data_hp = c_.data.optional(&volt_datamodule::hparams_json,
                                   VOLT_FIELD_END(volt_datamodule, hparams_json));

@@ -34,7 +34,8 @@ struct OptimizerSlot {
 
 class Trainer : public TrainerServices {
  public:
-  Trainer(TrainerOptions options, TrainerComponents& components, std::optional<uint64_t> seed);
+  // Seed first (seed_everything in trainer/seed.hpp), then create the components.
+  Trainer(TrainerOptions options, TrainerComponents& components);
   ~Trainer() override;
 
   void fit();
@@ -60,7 +61,7 @@ class Trainer : public TrainerServices {
   void setup(int32_t stage);
   void teardown(int32_t stage);
   void configure_optimizers();
-  void log_hyperparameters();
+  void log_hyperparameters();  // once per trainer
   void finalize_loggers(const char* status);
   void on_exception(const std::string& message);
 
@@ -84,7 +85,8 @@ class Trainer : public TrainerServices {
   void step_schedulers(int32_t interval);
   bool should_validate(int64_t batch_idx, bool is_last_batch) const;
   bool stop_requested_and_allowed() const;
-  void run_evaluation(int32_t stage, bool sanity);
+  // Returns the epoch metrics the loop logged (empty for the sanity check).
+  ScalarRow run_evaluation(int32_t stage, bool sanity);
   std::map<std::string, double> evaluate_stage(int32_t stage);
   std::vector<at::Tensor> run_prediction();
 
@@ -94,7 +96,8 @@ class Trainer : public TrainerServices {
   std::vector<bool> callback_is_monitoring_;
   std::vector<OptimizerSlot> optimizers_;
   MetricCollector metrics_;
-  ProgressBar progress_;
+  ProgressBar train_bar_;  // Lightning's main bar
+  ProgressBar eval_bar_;   // validation / test / predict bar
   volt_strategy_info info_{};
   std::string root_device_;
   std::string log_dir_;
@@ -113,6 +116,7 @@ class Trainer : public TrainerServices {
   bool should_stop_ = false;
   std::string stop_reason_;
   bool automatic_optimization_ = true;
+  bool hparams_logged_ = false;
 };
 
 }  // namespace volt::host

@@ -1,0 +1,79 @@
+// `step_timer`: a callback for bench/overhead. It records CLOCK_MONOTONIC at every
+// on_train_batch_start and at the last on_train_batch_end, and writes
+//   {"batch_start_ns": [...], "end_ns": N}
+// to `output` when training ends. Consecutive batch starts bound one whole step of the loop
+// (data fetch, hooks, logging, forward, backward, optimizer), which is what the benchmark
+// compares with a hand-written loop.
+//
+// Built into <build>/bench/plugins, outside the default plugin folder: pass that folder with
+// --plugin-dir and select it with --callbacks+=step_timer --callbacks.output=PATH.
+#include <volt/sdk.hpp>
+
+#include <time.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace volt::bench {
+
+namespace {
+
+// CLOCK_MONOTONIC is system-wide, so the driver can compare it with its own fork time.
+inline int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+}  // namespace
+
+class StepTimer : public Callback {
+ public:
+  static PluginInfo info() {
+    return {"step_timer", "1.0.0",
+            "Benchmark probe: CLOCK_MONOTONIC at every training batch start, written as JSON",
+            R"json({"type": "object", "additionalProperties": false, "required": ["output"],
+              "properties": {
+                "output": {"type": "string",
+                           "description": "JSON file written at on_train_end"}}})json"};
+  }
+
+  explicit StepTimer(const nlohmann::json& config)
+      : output_(config.at("output").get<std::string>()) {
+    // Enough for long runs without reallocating inside the timed loop.
+    starts_.reserve(1 << 16);
+  }
+
+  void on_train_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) override {
+    starts_.push_back(monotonic_ns());
+  }
+
+  void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                          int64_t /*batch_idx*/) override {
+    end_ns_ = monotonic_ns();  // the last call wins
+  }
+
+  void on_train_end() override {
+    std::string text = "{\"batch_start_ns\": [";
+    for (size_t i = 0; i < starts_.size(); ++i) {
+      if (i > 0) text += ", ";
+      text += std::to_string(starts_[i]);
+    }
+    text += "], \"end_ns\": " + std::to_string(end_ns_) + "}\n";
+    std::FILE* f = std::fopen(output_.c_str(), "w");
+    if (f == nullptr) throw Error(VOLT_ERROR_UNAVAILABLE, "step_timer: cannot write " + output_);
+    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) throw Error(VOLT_ERROR_DATA_LOSS, "step_timer: cannot write " + output_);
+  }
+
+ private:
+  std::string output_;
+  std::vector<int64_t> starts_;
+  int64_t end_ns_ = 0;
+};
+
+}  // namespace volt::bench
+
+VOLT_PLUGINS(volt::bench::StepTimer)
