@@ -12,6 +12,10 @@ function(volt_use_pch target)
   get_target_property(_type ${target} TYPE)
   if(_type STREQUAL "SHARED_LIBRARY" OR _type STREQUAL "MODULE_LIBRARY")
     set_target_properties(${target} PROPERTIES DEFINE_SYMBOL "")
+  elseif(_type STREQUAL "EXECUTABLE")
+    # Executables compile with -fPIE, which GCC treats as incompatible with the -fPIC header;
+    # a trailing -fPIC makes the header usable (the code still links as a PIE).
+    target_compile_options(${target} PRIVATE -fPIC)
   endif()
   if(VOLT_USE_PCH)
     target_precompile_headers(${target} REUSE_FROM volt_pch)

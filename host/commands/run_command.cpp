@@ -94,7 +94,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   PluginRegistry registry;
   for (const auto& dir : plugin_search_path(command.plugin_dirs)) registry.scan_directory(dir);
   for (const auto& skipped : registry.skipped())
-    spdlog::warn("skipped plugin file {}: {}", skipped.file, skipped.reason);
+    spdlog::warn("skipped: {}", skipped.reason);  // the reason names the file
 
   auto lookup = [&](const std::string& group, const std::string& id) -> std::optional<nlohmann::json> {
     auto kind = kind_of_group(group);

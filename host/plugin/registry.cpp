@@ -129,7 +129,8 @@ std::optional<std::string> PluginRegistry::check_entry(const volt_plugin_entry* 
     constexpr size_t cuda_field = VOLT_STRUCT_SIZE(volt_build_info, cuda);
     if (build->struct_size < cuda_field)
       return "build info struct_size " + std::to_string(build->struct_size) +
-             " does not cover cxx11_abi and cuda (need at least " + std::to_string(cuda_field) + ")";
+             " does not cover cxx11_abi and cuda (need at least " + std::to_string(cuda_field) +
+             ")";
     if (host_torch_version() != build->torch_version)
       return std::string("built against LibTorch ") + build->torch_version +
              ", host uses LibTorch " + host_torch_version();
@@ -307,7 +308,8 @@ void* PluginRegistry::create(const PluginRecord& record, volt_host_context* cont
   // Every instance struct starts with struct_size. With 0 the host cannot tell where destroy
   // is, so the instance is leaked rather than guessed at.
   if (*static_cast<const size_t*>(instance) == 0)
-    throw volt::Error(VOLT_ERROR_INTERNAL, what + ": create() returned an instance with struct_size 0");
+    throw volt::Error(VOLT_ERROR_INTERNAL,
+                      what + ": create() returned an instance with struct_size 0");
   return instance;
 }
 
