@@ -12,7 +12,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/ DESTINATION ${CMAKE_INSTALL
 
 set(VOLT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Volt)
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/VoltConfig.cmake.in
-  ${CMAKE_BINARY_DIR}/VoltConfig.cmake INSTALL_DESTINATION ${VOLT_CMAKE_DIR})
+  ${CMAKE_BINARY_DIR}/VoltConfig.cmake INSTALL_DESTINATION ${VOLT_CMAKE_DIR}
+  PATH_VARS CMAKE_INSTALL_INCLUDEDIR)
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/VoltConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/VoltConfig.cmake ${CMAKE_BINARY_DIR}/VoltConfigVersion.cmake

@@ -14,7 +14,9 @@
 //    backward, as the trainer's zero_grad(set_to_none=true) does.
 //
 // The timestamp of a step is taken where step_timer's on_train_batch_start fires: after the
-// batch was fetched, before the forward pass. Output: {"batch_start_ns": [...], "end_ns": N}.
+// batch was fetched, before the forward pass. Output, as step_timer writes it:
+//   {"batch_start_ns": [...], "end_ns": N, "batch_start_cpu_ns": [...],
+//    "first_step_process_cpu_ns": N}
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -30,9 +32,9 @@
 
 namespace {
 
-int64_t monotonic_ns() {
+int64_t clock_ns(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
@@ -106,17 +108,65 @@ struct Split {
   torch::Tensor y;
 };
 
-bool write_json(const std::string& path, const std::vector<int64_t>& starts, int64_t end_ns) {
-  std::string text = "{\"batch_start_ns\": [";
-  for (size_t i = 0; i < starts.size(); ++i) {
+void append_array(std::string& text, const char* key, const std::vector<int64_t>& values) {
+  text += "\"";
+  text += key;
+  text += "\": [";
+  for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) text += ", ";
-    text += std::to_string(starts[i]);
+    text += std::to_string(values[i]);
   }
-  text += "], \"end_ns\": " + std::to_string(end_ns) + "}\n";
+  text += "]";
+}
+
+bool write_json(const std::string& path, const std::vector<int64_t>& starts,
+                const std::vector<int64_t>& cpu_starts, int64_t end_ns,
+                int64_t first_process_cpu_ns) {
+  std::string text = "{";
+  append_array(text, "batch_start_ns", starts);
+  text += ", \"end_ns\": " + std::to_string(end_ns) + ", ";
+  append_array(text, "batch_start_cpu_ns", cpu_starts);
+  text += ", \"first_step_process_cpu_ns\": " + std::to_string(first_process_cpu_ns) + "}\n";
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
+}
+
+struct Timings {
+  std::vector<int64_t> starts;      // CLOCK_MONOTONIC at each step start
+  std::vector<int64_t> cpu_starts;  // CLOCK_THREAD_CPUTIME_ID at each step start
+  int64_t first_process_cpu_ns = 0;
+};
+
+// One epoch of training. Not inlined, so that profilers can single it out (e.g.
+// valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*train_epoch*'), as
+// Trainer::run_training_epoch in volt.
+__attribute__((noinline)) void train_epoch(const Options& o, int64_t epoch, const Split& train,
+                                           torch::nn::Sequential& model,
+                                           std::vector<torch::Tensor>& params,
+                                           torch::optim::Optimizer& optimizer, Timings& t) {
+  const int64_t n = o.size;
+  const int64_t batches = (n + o.batch_size - 1) / o.batch_size;
+  // The epoch's order, from a generator seeded with seed + epoch (computed once per epoch).
+  auto order_gen = at::make_generator<at::CPUGeneratorImpl>(o.seed + static_cast<uint64_t>(epoch));
+  torch::Tensor order = torch::randperm(n, order_gen, torch::TensorOptions().dtype(torch::kLong));
+  for (int64_t b = 0; b < batches; ++b) {
+    int64_t begin = b * o.batch_size;
+    int64_t len = std::min(o.batch_size, n - begin);
+    torch::Tensor idx = order.narrow(0, begin, len);
+    torch::Tensor x = train.x.index_select(0, idx);
+    torch::Tensor y = train.y.index_select(0, idx);
+
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (t.starts.empty()) t.first_process_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    t.cpu_starts.push_back(clock_ns(CLOCK_THREAD_CPUTIME_ID));
+    t.starts.push_back(now);
+    torch::Tensor loss = torch::cross_entropy_loss(model->forward(x.flatten(1)), y);
+    for (auto& p : params) p.mutable_grad() = torch::Tensor();  // zero_grad(set_to_none)
+    loss.backward();
+    optimizer.step();
+  }
 }
 
 }  // namespace
@@ -155,31 +205,14 @@ int main(int argc, char** argv) {
   std::vector<torch::Tensor> params = model->parameters();
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.lr).momentum(0.9).weight_decay(0));
 
-  std::vector<int64_t> starts;
-  starts.reserve(1 << 16);
-  const int64_t n = o.size;
-  const int64_t batches = (n + o.batch_size - 1) / o.batch_size;
-  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
-    // The epoch's order, from a generator seeded with seed + epoch (computed once per epoch).
-    auto order_gen = at::make_generator<at::CPUGeneratorImpl>(o.seed + static_cast<uint64_t>(epoch));
-    torch::Tensor order = torch::randperm(n, order_gen, torch::TensorOptions().dtype(torch::kLong));
-    for (int64_t b = 0; b < batches; ++b) {
-      int64_t begin = b * o.batch_size;
-      int64_t len = std::min(o.batch_size, n - begin);
-      torch::Tensor idx = order.narrow(0, begin, len);
-      torch::Tensor x = train.x.index_select(0, idx);
-      torch::Tensor y = train.y.index_select(0, idx);
+  Timings t;
+  t.starts.reserve(1 << 16);
+  t.cpu_starts.reserve(1 << 16);
+  for (int64_t epoch = 0; epoch < o.epochs; ++epoch)
+    train_epoch(o, epoch, train, model, params, optimizer, t);
+  int64_t end_ns = clock_ns(CLOCK_MONOTONIC);
 
-      starts.push_back(monotonic_ns());
-      torch::Tensor loss = torch::cross_entropy_loss(model->forward(x.flatten(1)), y);
-      for (auto& p : params) p.mutable_grad() = torch::Tensor();  // zero_grad(set_to_none)
-      loss.backward();
-      optimizer.step();
-    }
-  }
-  int64_t end_ns = monotonic_ns();
-
-  if (!write_json(o.output, starts, end_ns)) {
+  if (!write_json(o.output, t.starts, t.cpu_starts, end_ns, t.first_process_cpu_ns)) {
     std::cerr << "volt_bench_handwritten: cannot write " << o.output << "\n";
     return 1;
   }

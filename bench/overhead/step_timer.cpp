@@ -1,9 +1,13 @@
 // `step_timer`: a callback for bench/overhead. It records CLOCK_MONOTONIC at every
 // on_train_batch_start and at the last on_train_batch_end, and writes
-//   {"batch_start_ns": [...], "end_ns": N}
+//   {"batch_start_ns": [...], "end_ns": N,
+//    "batch_start_cpu_ns": [...], "first_step_process_cpu_ns": N}
 // to `output` when training ends. Consecutive batch starts bound one whole step of the loop
 // (data fetch, hooks, logging, forward, backward, optimizer), which is what the benchmark
-// compares with a hand-written loop.
+// compares with a hand-written loop. The *_cpu_ns fields are the thread's CPU time at the same
+// points (CLOCK_THREAD_CPUTIME_ID) and the process's CPU time at the first step
+// (CLOCK_PROCESS_CPUTIME_ID): on a shared machine they do not count time spent waiting for a
+// core.
 //
 // Built into <build>/bench/plugins, outside the default plugin folder: pass that folder with
 // --plugin-dir and select it with --callbacks+=step_timer --callbacks.output=PATH.
@@ -20,10 +24,21 @@ namespace volt::bench {
 namespace {
 
 // CLOCK_MONOTONIC is system-wide, so the driver can compare it with its own fork time.
-inline int64_t monotonic_ns() {
+inline int64_t clock_ns(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+void append_array(std::string& text, const char* key, const std::vector<int64_t>& values) {
+  text += "\"";
+  text += key;
+  text += "\": [";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += std::to_string(values[i]);
+  }
+  text += "]";
 }
 
 }  // namespace
@@ -43,24 +58,27 @@ class StepTimer : public Callback {
       : output_(config.at("output").get<std::string>()) {
     // Enough for long runs without reallocating inside the timed loop.
     starts_.reserve(1 << 16);
+    cpu_starts_.reserve(1 << 16);
   }
 
   void on_train_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) override {
-    starts_.push_back(monotonic_ns());
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (starts_.empty()) first_process_cpu_ns_ = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    cpu_starts_.push_back(clock_ns(CLOCK_THREAD_CPUTIME_ID));
+    starts_.push_back(now);
   }
 
   void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
                           int64_t /*batch_idx*/) override {
-    end_ns_ = monotonic_ns();  // the last call wins
+    end_ns_ = clock_ns(CLOCK_MONOTONIC);  // the last call wins
   }
 
   void on_train_end() override {
-    std::string text = "{\"batch_start_ns\": [";
-    for (size_t i = 0; i < starts_.size(); ++i) {
-      if (i > 0) text += ", ";
-      text += std::to_string(starts_[i]);
-    }
-    text += "], \"end_ns\": " + std::to_string(end_ns_) + "}\n";
+    std::string text = "{";
+    append_array(text, "batch_start_ns", starts_);
+    text += ", \"end_ns\": " + std::to_string(end_ns_) + ", ";
+    append_array(text, "batch_start_cpu_ns", cpu_starts_);
+    text += ", \"first_step_process_cpu_ns\": " + std::to_string(first_process_cpu_ns_) + "}\n";
     std::FILE* f = std::fopen(output_.c_str(), "w");
     if (f == nullptr) throw Error(VOLT_ERROR_UNAVAILABLE, "step_timer: cannot write " + output_);
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
@@ -70,8 +88,10 @@ class StepTimer : public Callback {
 
  private:
   std::string output_;
-  std::vector<int64_t> starts_;
+  std::vector<int64_t> starts_;      // CLOCK_MONOTONIC
+  std::vector<int64_t> cpu_starts_;  // CLOCK_THREAD_CPUTIME_ID
   int64_t end_ns_ = 0;
+  int64_t first_process_cpu_ns_ = 0;
 };
 
 }  // namespace volt::bench
