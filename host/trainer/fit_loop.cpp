@@ -100,7 +100,10 @@ void Trainer::run_training_epoch() {
   train_bar_.finish(bar_metrics);
   scope_ = MetricScope::Train;
   call_hook(VOLT_HOOK_ON_TRAIN_EPOCH_END);
-  log_to_loggers(metrics_.finish_epoch(MetricScope::Train), batches_that_stepped_);
+  // Lightning logs epoch metrics at the step of the epoch's last batch (FitLoop decrements
+  // _batches_that_stepped around update_train_epoch_metrics).
+  log_to_loggers(metrics_.finish_epoch(MetricScope::Train),
+                 std::max<int64_t>(0, batches_that_stepped_ - 1));
   step_schedulers(VOLT_INTERVAL_EPOCH);
 }
 
@@ -142,7 +145,12 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
                   c_.module.label() + ": training_step returned no loss (automatic optimization "
                                       "needs one; return the loss tensor)");
     at::Tensor loss = volt::unwrap(output.handle);
-    if (accumulate > 1) loss = loss / static_cast<double>(accumulate);
+    if (accumulate > 1) {
+      loss = loss / static_cast<double>(accumulate);
+      // Lightning's batch-end outputs hold the normalised loss (ClosureResult).
+      at::Tensor& held = volt::unwrap(output.handle);
+      held = loss.detach();
+    }
     for (size_t k = 0; k < optimizers_.size(); ++k) {
       if (!first_of_window) break;
       volt_hook_args z{};

@@ -270,9 +270,21 @@ void Trainer::log_hyperparameters() {
                                   VOLT_FIELD_END(volt_datamodule, hparams_json));
   if (data_hp != nullptr) {
     // Lightning merges the datamodule's hyper-parameters into the logged ones.
+    // Lightning refuses keys present in both with different values.
     nlohmann::json d = nlohmann::json::parse(data_hp(c_.data.get()));
-    for (auto it = d.begin(); it != d.end(); ++it)
+    std::vector<std::string> clashes;
+    for (auto it = d.begin(); it != d.end(); ++it) {
       if (!hp.contains(it.key())) hp[it.key()] = it.value();
+      else if (hp[it.key()] != it.value()) clashes.push_back(it.key());
+    }
+    if (!clashes.empty()) {
+      std::string keys;
+      for (const auto& k : clashes) keys += (keys.empty() ? "'" : ", '") + k + "'";
+      throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                  "Error while merging hparams: the keys " + keys +
+                      " are present in both the LightningModule's and the DataModule's "
+                      "hparams but have different values");
+    }
   }
   std::string text = hp.dump();
   for (auto& logger : c_.loggers)

@@ -1,0 +1,247 @@
+// Test-only plugins for the trainer tests (tests/host/trainer, tests/e2e). Built into
+// ${CMAKE_BINARY_DIR}/tests/plugins/volt_test_plugins.so by tests/CMakeLists.txt.
+//
+// The plugins report what happened to the test through plain text files named in their
+// config (the test and the plugin live in different shared objects; a file is the simplest
+// channel that needs no exported symbol):
+//
+//   recording_module    a tiny LightningModule (one Linear layer, cross-entropy) that appends
+//                       the name of every hook, step and configure_optimizers it runs to
+//                       `log_path`, one per line. Optionally logs train_loss on step and epoch.
+//   recording_callback  a Callback that appends "<prefix><hook>" for every hook it receives
+//                       (prefix "Callback." by default).
+//   recording_monitor   the same with is_monitoring() = true and prefix "Monitor.", to check
+//                       that monitoring callbacks run last.
+//   loss_recorder       a Callback that appends
+//                       "<epoch> <batch_idx> <global_step> <outputs> <backward_loss>" at every
+//                       on_train_batch_end: outputs is the loss on_train_batch_end received,
+//                       backward_loss the one on_before_backward received for the same batch
+//                       (both printed with %a, so they read back bit for bit; "nan" when a
+//                       hook did not run). With `params_path`, on_fit_start also writes
+//                       the module's parameters there, one per line: the name, then every
+//                       value (flattened) with %a.
+#include <volt/sdk.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace volt::test_plugins {
+
+namespace {
+
+// Appends one line to `path` (no-op for an empty path). Opened per line: the tests read the
+// file only after the run, and a crash still leaves what was recorded.
+void append_line(const std::string& path, const std::string& line) {
+  if (path.empty()) return;
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) throw Error(VOLT_ERROR_DATA_LOSS, "cannot append to " + path);
+  std::fputs(line.c_str(), f);
+  std::fputc('\n', f);
+  std::fclose(f);
+}
+
+}  // namespace
+
+class RecordingModule : public LightningModule {
+ public:
+  static PluginInfo info() {
+    return {"recording_module", "1.0.0", "Test module that records every hook it runs",
+            R"json({"type": "object", "additionalProperties": false, "properties": {
+              "log_path": {"type": "string", "default": "", "description": "hook log file"},
+              "in_features": {"type": "integer", "minimum": 1, "default": 4},
+              "num_classes": {"type": "integer", "minimum": 2, "default": 2},
+              "lr": {"type": "number", "exclusiveMinimum": 0, "default": 0.1},
+              "log_train_epoch": {"type": "boolean", "default": false,
+                                  "description": "log train_loss with on_step and on_epoch"}}})json"};
+  }
+
+  explicit RecordingModule(const nlohmann::json& config)
+      : path_(config.at("log_path").get<std::string>()),
+        lr_(config.at("lr").get<double>()),
+        log_train_epoch_(config.at("log_train_epoch").get<bool>()) {
+    linear_ = register_module(
+        "linear", torch::nn::Linear(config.at("in_features").get<int64_t>(),
+                                    config.at("num_classes").get<int64_t>()));
+    save_hyperparameters(config);
+  }
+
+  torch::Tensor training_step(const Batch& batch, int64_t /*batch_idx*/) override {
+    record("training_step");
+    torch::Tensor loss = torch::cross_entropy_loss(linear_->forward(batch.at(0)), batch.at(1));
+    if (log_train_epoch_) log("train_loss", loss, LogOptions().on_step(true).on_epoch(true));
+    return loss;
+  }
+  torch::Tensor validation_step(const Batch& batch, int64_t /*batch_idx*/) override {
+    record("validation_step");
+    log("val_loss", torch::cross_entropy_loss(linear_->forward(batch.at(0)), batch.at(1)));
+    return {};
+  }
+  Optimizers configure_optimizers() override {
+    record("configure_optimizers");
+    return std::make_shared<torch::optim::SGD>(parameters(), torch::optim::SGDOptions(lr_));
+  }
+
+  void setup(Stage) override { record("setup"); }
+  void teardown(Stage) override { record("teardown"); }
+  void on_fit_start() override { record("on_fit_start"); }
+  void on_fit_end() override { record("on_fit_end"); }
+  void on_train_start() override { record("on_train_start"); }
+  void on_train_end() override { record("on_train_end"); }
+  void on_train_epoch_start() override { record("on_train_epoch_start"); }
+  void on_train_epoch_end() override { record("on_train_epoch_end"); }
+  void on_train_batch_start(const Batch&, int64_t) override { record("on_train_batch_start"); }
+  void on_train_batch_end(const torch::Tensor&, const Batch&, int64_t) override {
+    record("on_train_batch_end");
+  }
+  void on_validation_start() override { record("on_validation_start"); }
+  void on_validation_end() override { record("on_validation_end"); }
+  void on_validation_epoch_start() override { record("on_validation_epoch_start"); }
+  void on_validation_epoch_end() override { record("on_validation_epoch_end"); }
+  void on_validation_batch_start(const Batch&, int64_t) override {
+    record("on_validation_batch_start");
+  }
+  void on_validation_batch_end(const torch::Tensor&, const Batch&, int64_t) override {
+    record("on_validation_batch_end");
+  }
+  void on_before_backward(const torch::Tensor&) override { record("on_before_backward"); }
+  void on_after_backward() override { record("on_after_backward"); }
+  void on_before_optimizer_step(int32_t) override { record("on_before_optimizer_step"); }
+  void on_before_zero_grad(int32_t) override { record("on_before_zero_grad"); }
+  void on_validation_model_eval() override {
+    record("on_validation_model_eval");
+    eval();
+  }
+  void on_validation_model_train() override {
+    record("on_validation_model_train");
+    train();
+  }
+  void on_exception(const std::string&) override { record("on_exception"); }
+
+ private:
+  void record(const char* hook) { append_line(path_, hook); }
+
+  std::string path_;
+  double lr_;
+  bool log_train_epoch_;
+  torch::nn::Linear linear_{nullptr};
+};
+
+class RecordingCallback : public Callback {
+ public:
+  static PluginInfo info() {
+    return {"recording_callback", "1.0.0", "Test callback that records every hook it receives",
+            R"json({"type": "object", "additionalProperties": false, "properties": {
+              "log_path": {"type": "string", "default": ""},
+              "prefix": {"type": "string", "default": "Callback."}}})json"};
+  }
+
+  explicit RecordingCallback(const nlohmann::json& config)
+      : path_(config.at("log_path").get<std::string>()),
+        prefix_(config.at("prefix").get<std::string>()) {}
+
+  void setup(Stage) override { record("setup"); }
+  void teardown(Stage) override { record("teardown"); }
+  void on_fit_start() override { record("on_fit_start"); }
+  void on_fit_end() override { record("on_fit_end"); }
+  void on_sanity_check_start() override { record("on_sanity_check_start"); }
+  void on_sanity_check_end() override { record("on_sanity_check_end"); }
+  void on_train_start() override { record("on_train_start"); }
+  void on_train_end() override { record("on_train_end"); }
+  void on_train_epoch_start() override { record("on_train_epoch_start"); }
+  void on_train_epoch_end() override { record("on_train_epoch_end"); }
+  void on_train_batch_start(const Batch&, int64_t) override { record("on_train_batch_start"); }
+  void on_train_batch_end(const torch::Tensor&, const Batch&, int64_t) override {
+    record("on_train_batch_end");
+  }
+  void on_validation_start() override { record("on_validation_start"); }
+  void on_validation_end() override { record("on_validation_end"); }
+  void on_validation_epoch_start() override { record("on_validation_epoch_start"); }
+  void on_validation_epoch_end() override { record("on_validation_epoch_end"); }
+  void on_validation_batch_start(const Batch&, int64_t) override {
+    record("on_validation_batch_start");
+  }
+  void on_validation_batch_end(const torch::Tensor&, const Batch&, int64_t) override {
+    record("on_validation_batch_end");
+  }
+  void on_before_backward(const torch::Tensor&) override { record("on_before_backward"); }
+  void on_after_backward() override { record("on_after_backward"); }
+  void on_before_optimizer_step(int32_t) override { record("on_before_optimizer_step"); }
+  void on_before_zero_grad(int32_t) override { record("on_before_zero_grad"); }
+  void on_exception(const std::string&) override { record("on_exception"); }
+
+ protected:
+  void record(const char* hook) { append_line(path_, prefix_ + hook); }
+
+ private:
+  std::string path_;
+  std::string prefix_;
+};
+
+class RecordingMonitor : public RecordingCallback {
+ public:
+  static PluginInfo info() {
+    return {"recording_monitor", "1.0.0",
+            "Test monitoring callback (runs after the others) that records every hook",
+            R"json({"type": "object", "additionalProperties": false, "properties": {
+              "log_path": {"type": "string", "default": ""},
+              "prefix": {"type": "string", "default": "Monitor."}}})json"};
+  }
+  explicit RecordingMonitor(const nlohmann::json& config) : RecordingCallback(config) {}
+  bool is_monitoring() const override { return true; }
+};
+
+class LossRecorder : public Callback {
+ public:
+  static PluginInfo info() {
+    return {"loss_recorder", "1.0.0", "Test callback that records the training loss of every batch",
+            R"json({"type": "object", "additionalProperties": false, "required": ["path"],
+              "properties": {"path": {"type": "string"},
+                             "params_path": {"type": "string", "default": ""}}})json"};
+  }
+
+  explicit LossRecorder(const nlohmann::json& config)
+      : path_(config.at("path").get<std::string>()),
+        params_path_(config.at("params_path").get<std::string>()) {}
+
+  void on_fit_start() override {
+    if (params_path_.empty()) return;
+    for (const auto& [name, tensor] : module().named_parameters()) {
+      torch::Tensor flat = tensor.detach().to(torch::kDouble).contiguous().view(-1);
+      std::string line = name;
+      char value[64];
+      for (int64_t i = 0; i < flat.numel(); ++i) {
+        std::snprintf(value, sizeof(value), " %a", flat[i].item<double>());
+        line += value;
+      }
+      append_line(params_path_, line);
+    }
+  }
+
+  void on_train_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) override {
+    backward_loss_ = std::nan("");
+  }
+  void on_before_backward(const torch::Tensor& loss) override {
+    backward_loss_ = loss.detach().to(torch::kDouble).item<double>();
+  }
+  void on_train_batch_end(const torch::Tensor& outputs, const Batch& /*batch*/,
+                          int64_t batch_idx) override {
+    double out = outputs.defined() ? outputs.detach().to(torch::kDouble).item<double>()
+                                   : std::nan("");
+    char line[200];
+    std::snprintf(line, sizeof(line), "%lld %lld %lld %a %a",
+                  static_cast<long long>(current_epoch()), static_cast<long long>(batch_idx),
+                  static_cast<long long>(global_step()), out, backward_loss_);
+    append_line(path_, line);
+  }
+
+ private:
+  std::string path_;
+  std::string params_path_;
+  double backward_loss_ = 0;
+};
+
+}  // namespace volt::test_plugins
+
+VOLT_PLUGINS(volt::test_plugins::RecordingModule, volt::test_plugins::RecordingCallback,
+             volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder)
