@@ -4,12 +4,12 @@
 #include "config/config_error.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
+#include "runtime/signals.hpp"
 
 #include <volt/sdk/core.hpp>
 
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -38,11 +38,6 @@ common options:
 Plugins are shared libraries found in --plugin-dir folders, VOLT_PLUGIN_PATH and the
 install's lib/volt/plugins. `volt plugins` lists them.
 )";
-
-void on_signal(int) {
-  // Finish the current step, then stop (the trainer polls the flag).
-  volt::host::cancel_flag().store(true);
-}
 
 std::map<std::string, std::string> environment() {
   std::map<std::string, std::string> env;
@@ -86,8 +81,7 @@ int run(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  volt::host::install_signal_handlers();
   return volt::host::run_command(command, options);
 }
 

@@ -7,6 +7,7 @@ packages=(
   libtorch-dev libgloo-dev libopenblas0-openmp
   libboost-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev catch2 zlib1g-dev
+  python3-torch
   dataset-fashion-mnist
 )
 

@@ -17,6 +17,9 @@
 // batch was fetched, before the forward pass. Output, as step_timer writes it:
 //   {"batch_start_ns": [...], "end_ns": N, "batch_start_cpu_ns": [...],
 //    "first_step_process_cpu_ns": N}
+// and with --phases=1 also "phase_ns": {"forward_end", "backward_start", "backward_end",
+// "batch_end"}, taken where step_timer's on_before_zero_grad, on_before_backward,
+// on_after_backward and on_train_batch_end fire.
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -50,13 +53,14 @@ struct Options {
   int64_t epochs = 1;
   uint64_t seed = 0;
   double lr = 0.01;
+  bool phases = false;
   std::string output;
 };
 
 constexpr const char* kUsage =
     "usage: volt_bench_handwritten --output=FILE [--in_features=N] [--hidden_sizes=A,B,...]\n"
     "         [--num_classes=N] [--shape=A,B,...] [--size=N] [--val_size=N] [--test_size=N]\n"
-    "         [--batch_size=N] [--epochs=N] [--seed=N] [--lr=X]\n";
+    "         [--batch_size=N] [--epochs=N] [--seed=N] [--lr=X] [--phases=0|1]\n";
 
 std::vector<int64_t> parse_list(const std::string& text) {
   std::vector<int64_t> out;
@@ -91,6 +95,7 @@ Options parse(int argc, char** argv) {
     else if (key == "seed") o.seed = std::stoull(value);
     else if (key == "lr") o.lr = std::stod(value);
     else if (key == "output") o.output = value;
+    else if (key == "phases") o.phases = value == "1" || value == "true";
     else {
       std::cerr << "volt_bench_handwritten: unknown option '--" << key << "'\n" << kUsage;
       std::exit(2);
@@ -119,25 +124,41 @@ void append_array(std::string& text, const char* key, const std::vector<int64_t>
   text += "]";
 }
 
-bool write_json(const std::string& path, const std::vector<int64_t>& starts,
-                const std::vector<int64_t>& cpu_starts, int64_t end_ns,
-                int64_t first_process_cpu_ns) {
+struct Timings {
+  std::vector<int64_t> starts;      // CLOCK_MONOTONIC at each step start
+  std::vector<int64_t> cpu_starts;  // CLOCK_THREAD_CPUTIME_ID at each step start
+  int64_t first_process_cpu_ns = 0;
+  // With --phases=1: CLOCK_MONOTONIC where step_timer's phase hooks fire in volt.
+  bool phases = false;
+  std::vector<int64_t> forward_end, backward_start, backward_end, batch_end;
+  void mark(std::vector<int64_t>& v) const {
+    if (phases) v.push_back(clock_ns(CLOCK_MONOTONIC));
+  }
+};
+
+bool write_json(const std::string& path, const Timings& t, int64_t end_ns) {
   std::string text = "{";
-  append_array(text, "batch_start_ns", starts);
+  append_array(text, "batch_start_ns", t.starts);
   text += ", \"end_ns\": " + std::to_string(end_ns) + ", ";
-  append_array(text, "batch_start_cpu_ns", cpu_starts);
-  text += ", \"first_step_process_cpu_ns\": " + std::to_string(first_process_cpu_ns) + "}\n";
+  append_array(text, "batch_start_cpu_ns", t.cpu_starts);
+  text += ", \"first_step_process_cpu_ns\": " + std::to_string(t.first_process_cpu_ns);
+  if (t.phases) {
+    text += ", \"phase_ns\": {";
+    append_array(text, "forward_end", t.forward_end);
+    text += ", ";
+    append_array(text, "backward_start", t.backward_start);
+    text += ", ";
+    append_array(text, "backward_end", t.backward_end);
+    text += ", ";
+    append_array(text, "batch_end", t.batch_end);
+    text += "}";
+  }
+  text += "}\n";
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
 }
-
-struct Timings {
-  std::vector<int64_t> starts;      // CLOCK_MONOTONIC at each step start
-  std::vector<int64_t> cpu_starts;  // CLOCK_THREAD_CPUTIME_ID at each step start
-  int64_t first_process_cpu_ns = 0;
-};
 
 // One epoch of training. Not inlined, so that profilers can single it out (e.g.
 // valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*train_epoch*'), as
@@ -163,9 +184,13 @@ __attribute__((noinline)) void train_epoch(const Options& o, int64_t epoch, cons
     t.cpu_starts.push_back(clock_ns(CLOCK_THREAD_CPUTIME_ID));
     t.starts.push_back(now);
     torch::Tensor loss = torch::cross_entropy_loss(model->forward(x.flatten(1)), y);
+    t.mark(t.forward_end);
     for (auto& p : params) p.mutable_grad() = torch::Tensor();  // zero_grad(set_to_none)
+    t.mark(t.backward_start);
     loss.backward();
+    t.mark(t.backward_end);
     optimizer.step();
+    t.mark(t.batch_end);
   }
 }
 
@@ -206,13 +231,15 @@ int main(int argc, char** argv) {
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.lr).momentum(0.9).weight_decay(0));
 
   Timings t;
-  t.starts.reserve(1 << 16);
-  t.cpu_starts.reserve(1 << 16);
+  t.phases = o.phases;
+  for (auto* v : {&t.starts, &t.cpu_starts, &t.forward_end, &t.backward_start, &t.backward_end,
+                  &t.batch_end})
+    v->reserve(1 << 16);
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch)
     train_epoch(o, epoch, train, model, params, optimizer, t);
   int64_t end_ns = clock_ns(CLOCK_MONOTONIC);
 
-  if (!write_json(o.output, t.starts, t.cpu_starts, end_ns, t.first_process_cpu_ns)) {
+  if (!write_json(o.output, t, end_ns)) {
     std::cerr << "volt_bench_handwritten: cannot write " << o.output << "\n";
     return 1;
   }

@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +26,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -78,6 +76,8 @@ struct Options {
   std::string only;  // "", "a" or "b"
   std::string work_dir;
   bool keep = false;
+  bool phases = false;
+  bool print_commands = false;
   double startup_target_ms = 100.0;
 };
 
@@ -101,6 +101,10 @@ options:
   --work-dir=DIR       where children write their timings and logs (default: a fresh folder
                        under $TMPDIR, removed at the end unless --keep)
   --keep               keep the work folder
+  --print-commands     print the command line of each child (one run per program and config,
+                       for profiling by hand) and exit
+  --phases             also time the phases of each step (fetch, forward, zero_grad, backward,
+                       optimizer) in both programs and print where the difference lies
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -130,6 +134,14 @@ Options parse_options(int argc, char** argv) {
     }
     if (arg == "--keep") {
       o.keep = true;
+      continue;
+    }
+    if (arg == "--phases") {
+      o.phases = true;
+      continue;
+    }
+    if (arg == "--print-commands") {
+      o.print_commands = true;
       continue;
     }
     auto eq = arg.find('=');
@@ -200,13 +212,14 @@ std::vector<std::string> volt_command(const Options& o, const BenchConfig& c, in
       "--callbacks+=step_timer",
       "--callbacks.output=" + output,
   };
+  if (o.phases) rest.push_back("--callbacks.phases=true");
   a.insert(a.end(), rest.begin(), rest.end());
   return a;
 }
 
 std::vector<std::string> hand_command(const Options& o, const BenchConfig& c, int64_t steps,
                                       const std::string& output) {
-  return {o.handwritten,
+  std::vector<std::string> a{o.handwritten,
           "--in_features=" + std::to_string(c.in_features),
           "--hidden_sizes=" + join_ints(c.hidden_sizes, ","),
           "--num_classes=" + std::to_string(c.num_classes),
@@ -219,6 +232,8 @@ std::vector<std::string> hand_command(const Options& o, const BenchConfig& c, in
           "--seed=0",
           "--lr=0.01",
           "--output=" + output};
+  if (o.phases) a.push_back("--phases=1");
+  return a;
 }
 
 // The parent's environment with one thread for OpenMP and MKL, and without the variables that
@@ -253,6 +268,14 @@ std::string tail_of(const std::string& path, size_t max_chars) {
   return text;
 }
 
+// Phases of a step, between two consecutive step starts (see step_timer.cpp).
+constexpr int kPhaseCount = 5;
+constexpr const char* kPhaseLabels[kPhaseCount] = {"fetch (batch_end .. next start)",
+                                                   "forward (start .. before_zero_grad)",
+                                                   "zero_grad (.. before_backward)",
+                                                   "backward (.. after_backward)",
+                                                   "optimizer (.. batch_end)"};
+
 struct RunResult {
   bool ok = false;
   std::string error;
@@ -261,6 +284,7 @@ struct RunResult {
   double startup_ms = 0;            // fork to first step, wall time
   double startup_cpu_ms = -1;       // process CPU time at the first step (-1: not reported)
   double median_ms = 0;
+  std::vector<double> phase_ms[kPhaseCount];  // with --phases, after warm-up
 };
 
 double median(std::vector<double> v) {
@@ -343,6 +367,21 @@ RunResult run_child(std::vector<std::string> argv, const std::string& output,
     for (size_t i = static_cast<size_t>(warmup) + 1; i < cpu.size(); ++i)
       r.step_cpu_ms.push_back(static_cast<double>(cpu[i] - cpu[i - 1]) / 1e6);
   }
+  if (j.contains("phase_ns")) {
+    const auto& p = j.at("phase_ns");
+    std::vector<int64_t> fwd = p.at("forward_end").get<std::vector<int64_t>>();
+    std::vector<int64_t> bws = p.at("backward_start").get<std::vector<int64_t>>();
+    std::vector<int64_t> bwe = p.at("backward_end").get<std::vector<int64_t>>();
+    std::vector<int64_t> end = p.at("batch_end").get<std::vector<int64_t>>();
+    for (size_t i = static_cast<size_t>(warmup) + 1; i < starts.size(); ++i) {
+      size_t k = i - 1;  // the step that ran from starts[k] to starts[i]
+      if (k >= fwd.size() || k >= bws.size() || k >= bwe.size() || k >= end.size()) break;
+      const int64_t points[] = {starts[k], fwd[k], bws[k], bwe[k], end[k], starts[i]};
+      r.phase_ms[0].push_back(static_cast<double>(points[5] - points[4]) / 1e6);
+      for (int ph = 1; ph < kPhaseCount; ++ph)
+        r.phase_ms[ph].push_back(static_cast<double>(points[ph] - points[ph - 1]) / 1e6);
+    }
+  }
   if (j.contains("first_step_process_cpu_ns"))
     r.startup_cpu_ms = static_cast<double>(j.at("first_step_process_cpu_ns").get<int64_t>()) / 1e6;
   r.ok = true;
@@ -360,6 +399,8 @@ struct ProgramStats {
   bool has_cpu = false;         // both CPU-time fields reported by every run
   double cpu_step_median_ms = 0;
   double cpu_startup_median_ms = 0;
+  bool has_phases = false;
+  double phase_median_ms[kPhaseCount] = {};
 };
 
 struct ConfigResult {
@@ -390,6 +431,14 @@ ProgramStats summarize(const std::vector<RunResult>& runs) {
   if (s.has_cpu) {
     s.cpu_step_median_ms = median(cpu_all);
     s.cpu_startup_median_ms = median(cpu_startups);
+  }
+  for (int ph = 0; ph < kPhaseCount; ++ph) {
+    std::vector<double> v;
+    for (const auto& r : runs)
+      if (r.ok) v.insert(v.end(), r.phase_ms[ph].begin(), r.phase_ms[ph].end());
+    if (v.empty()) continue;
+    s.has_phases = true;
+    s.phase_median_ms[ph] = median(v);
   }
   s.step_median_ms = median(all);
   s.rep_min_ms = *std::min_element(medians.begin(), medians.end());
@@ -530,14 +579,60 @@ void print_report(const Options& o, const std::vector<ConfigResult>& results,
   }
   print_rule(w3);
 
+  for (const auto& r : results) {
+    if (!r.volt.has_phases || !r.hand.has_phases) continue;
+    std::printf("\nPhases of a step, %s: median us over all kept steps (wall time)\n",
+                r.config.label.c_str());
+    const int w4 = 80;
+    print_rule(w4);
+    std::printf("%-40s %11s %11s %11s\n", "phase (step_timer hook points)", "volt us", "hand us",
+                "diff us");
+    print_rule(w4);
+    double sv = 0, sh = 0;
+    for (int ph = 0; ph < kPhaseCount; ++ph) {
+      double v = r.volt.phase_median_ms[ph] * 1e3, h = r.hand.phase_median_ms[ph] * 1e3;
+      sv += v;
+      sh += h;
+      std::printf("%-40s %11.1f %11.1f %+11.1f\n", kPhaseLabels[ph], v, h, v - h);
+    }
+    std::printf("%-40s %11.1f %11.1f %+11.1f\n", "sum of the phase medians", sv, sh, sv - sh);
+    print_rule(w4);
+  }
+
   for (const auto& r : results)
     for (const auto& e : r.errors) std::printf("\nERROR %s\n", e.c_str());
+}
+
+std::vector<BenchConfig> make_configs(const Options& o) {
+  return {
+      {"a", "(a) mlp 32-[64]-10, batch 32", 32, {64}, 10, 32, o.steps_a, 1.03},
+      {"b", "(b) mlp 784-[1024,1024]-10, batch 64", 784, {1024, 1024}, 10, 64, o.steps_b, 1.01},
+  };
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o = parse_options(argc, argv);
+
+  if (o.print_commands) {
+    // Child command lines for profiling by hand; outputs go to --work-dir (default /tmp).
+    fs::path dir = o.work_dir.empty() ? fs::path("/tmp") : fs::absolute(o.work_dir);
+    for (const auto& c : make_configs(o)) {
+      if (!o.only.empty() && o.only != c.key) continue;
+      for (Program p : {Program::Volt, Program::Hand}) {
+        std::string output = (dir / (c.key + "_" + program_name(p) + ".json")).string();
+        std::vector<std::string> argv =
+            p == Program::Volt ? volt_command(o, c, c.steps, output, (dir / "volt_root").string())
+                               : hand_command(o, c, c.steps, output);
+        std::printf("# (%s) %s\nenv OMP_NUM_THREADS=1 MKL_NUM_THREADS=1", c.key.c_str(),
+                    program_name(p));
+        for (const auto& a : argv) std::printf(" '%s'", a.c_str());
+        std::printf("\n");
+      }
+    }
+    return 0;
+  }
 
   bool made_work_dir = false;
   if (o.work_dir.empty()) {
@@ -554,10 +649,7 @@ int main(int argc, char** argv) {
   }
   o.work_dir = fs::absolute(o.work_dir).string();
 
-  std::vector<BenchConfig> configs{
-      {"a", "(a) mlp 32-[64]-10, batch 32", 32, {64}, 10, 32, o.steps_a, 1.03},
-      {"b", "(b) mlp 784-[1024,1024]-10, batch 64", 784, {1024, 1024}, 10, 64, o.steps_b, 1.01},
-  };
+  std::vector<BenchConfig> configs = make_configs(o);
 
   const std::string load_before = load_average();
   std::fprintf(stderr, "volt_bench_overhead: work folder %s\n", o.work_dir.c_str());

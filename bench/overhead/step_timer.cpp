@@ -9,6 +9,12 @@
 // (CLOCK_PROCESS_CPUTIME_ID): on a shared machine they do not count time spent waiting for a
 // core.
 //
+// With "phases": true it also records CLOCK_MONOTONIC at on_before_zero_grad (forward done),
+// on_before_backward, on_after_backward and on_train_batch_end of every step, written as
+//   "phase_ns": {"forward_end": [...], "backward_start": [...], "backward_end": [...],
+//                "batch_end": [...]}
+// so that the driver can split a step into fetch / forward / zero_grad / backward / optimizer.
+//
 // Built into <build>/bench/plugins, outside the default plugin folder: pass that folder with
 // --plugin-dir and select it with --callbacks+=step_timer --callbacks.output=PATH.
 #include <volt/sdk.hpp>
@@ -51,14 +57,19 @@ class StepTimer : public Callback {
             R"json({"type": "object", "additionalProperties": false, "required": ["output"],
               "properties": {
                 "output": {"type": "string",
-                           "description": "JSON file written at on_train_end"}}})json"};
+                           "description": "JSON file written at on_train_end"},
+                "phases": {"type": "boolean", "default": false,
+                           "description": "also time the phases of every step"}}})json"};
   }
 
   explicit StepTimer(const nlohmann::json& config)
-      : output_(config.at("output").get<std::string>()) {
+      : output_(config.at("output").get<std::string>()),
+        phases_(config.value("phases", false)) {
     // Enough for long runs without reallocating inside the timed loop.
     starts_.reserve(1 << 16);
     cpu_starts_.reserve(1 << 16);
+    if (phases_)
+      for (auto& p : phase_ns_) p.reserve(1 << 16);
   }
 
   void on_train_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) override {
@@ -71,14 +82,28 @@ class StepTimer : public Callback {
   void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
                           int64_t /*batch_idx*/) override {
     end_ns_ = clock_ns(CLOCK_MONOTONIC);  // the last call wins
+    if (phases_) phase_ns_[kBatchEnd].push_back(end_ns_);
   }
+
+  void on_before_zero_grad(int32_t /*optimizer_idx*/) override { mark(kForwardEnd); }
+  void on_before_backward(const torch::Tensor& /*loss*/) override { mark(kBackwardStart); }
+  void on_after_backward() override { mark(kBackwardEnd); }
 
   void on_train_end() override {
     std::string text = "{";
     append_array(text, "batch_start_ns", starts_);
     text += ", \"end_ns\": " + std::to_string(end_ns_) + ", ";
     append_array(text, "batch_start_cpu_ns", cpu_starts_);
-    text += ", \"first_step_process_cpu_ns\": " + std::to_string(first_process_cpu_ns_) + "}\n";
+    text += ", \"first_step_process_cpu_ns\": " + std::to_string(first_process_cpu_ns_);
+    if (phases_) {
+      text += ", \"phase_ns\": {";
+      for (size_t i = 0; i < kPhaseCount; ++i) {
+        if (i > 0) text += ", ";
+        append_array(text, kPhaseNames[i], phase_ns_[i]);
+      }
+      text += "}";
+    }
+    text += "}\n";
     std::FILE* f = std::fopen(output_.c_str(), "w");
     if (f == nullptr) throw Error(VOLT_ERROR_UNAVAILABLE, "step_timer: cannot write " + output_);
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
@@ -87,7 +112,17 @@ class StepTimer : public Callback {
   }
 
  private:
+  enum Phase : size_t { kForwardEnd, kBackwardStart, kBackwardEnd, kBatchEnd, kPhaseCount };
+  static constexpr const char* kPhaseNames[kPhaseCount] = {"forward_end", "backward_start",
+                                                           "backward_end", "batch_end"};
+
+  void mark(Phase p) {
+    if (phases_) phase_ns_[p].push_back(clock_ns(CLOCK_MONOTONIC));
+  }
+
   std::string output_;
+  bool phases_;
+  std::vector<int64_t> phase_ns_[kPhaseCount];
   std::vector<int64_t> starts_;      // CLOCK_MONOTONIC
   std::vector<int64_t> cpu_starts_;  // CLOCK_THREAD_CPUTIME_ID
   int64_t end_ns_ = 0;

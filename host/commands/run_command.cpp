@@ -4,6 +4,8 @@
 #include "console/tables.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
+#include "runtime/signals.hpp"
+#include "trainer/interrupted.hpp"
 #include "trainer/seed.hpp"
 #include "trainer/trainer.hpp"
 
@@ -11,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -139,16 +142,30 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
     Trainer trainer(trainer_options, components);
     save_config(trainer.log_dir(), resolved);
     const std::string& sub = command.subcommand;
+    // Lightning's ckpt_path: fit resumes from it, the other stages load its weights.
+    std::optional<std::string> ckpt_path;
+    if (resolved["ckpt_path"].is_string()) ckpt_path = resolved["ckpt_path"].get<std::string>();
     if (sub == "fit") {
-      trainer.fit();
-      if (options.test_after_fit) trainer.test();
+      try {
+        trainer.fit(ckpt_path);
+      } catch (const Interrupted& e) {
+        spdlog::warn("Training {}", e.what());
+        if (!e.checkpoint().empty())
+          spdlog::info("Resume with: volt fit <same flags> --ckpt_path={}", e.checkpoint());
+        status = e.exit_status();
+      }
+      if (status != 0) {
+        // interrupted: nothing more to run
+      } else if (options.test_after_fit) trainer.test();
       else print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
+      if (!trainer.last_checkpoint().empty())
+        spdlog::info("Checkpoint saved to {}", trainer.last_checkpoint());
     } else if (sub == "validate") {
-      trainer.validate();
+      trainer.validate(ckpt_path);
     } else if (sub == "test") {
-      trainer.test();
+      trainer.test(ckpt_path);
     } else if (sub == "predict") {
-      auto predictions = trainer.predict();
+      auto predictions = trainer.predict(ckpt_path);
       fs::path root = trainer_options.default_root_dir.empty()
                           ? fs::current_path() : fs::path(trainer_options.default_root_dir);
       fs::create_directories(root);
@@ -158,7 +175,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
       spdlog::info("{} prediction batches saved to {}", predictions.size(), out.string());
     }
     if (!trainer.log_dir().empty()) spdlog::info("Logs written to {}", trainer.log_dir());
-    if (cancel_flag().load()) status = 130;
+    if (cancel_flag().load() && status == 0) status = 128 + (stop_signal() != 0 ? stop_signal() : SIGINT);
   }
   // Instances are destroyed with `components`; libraries stay loaded (never unloaded).
   components = TrainerComponents{};

@@ -120,6 +120,23 @@ void request_stop(volt_host_context* ctx, const char* reason) {
     ctx->services->request_stop(reason != nullptr ? reason : "");
 }
 
+volt_error* save_checkpoint(volt_host_context* ctx, const char* path, bool weights_only) {
+  if (ctx == nullptr || ctx->services == nullptr)
+    return error_new(VOLT_ERROR_FAILED_PRECONDITION, "save_checkpoint called outside a running trainer");
+  if (path == nullptr || *path == '\0')
+    return error_new(VOLT_ERROR_INVALID_ARGUMENT, "save_checkpoint: empty path");
+  try {
+    ctx->services->save_checkpoint(path, weights_only);
+    return nullptr;
+  } catch (const volt::Error& e) {
+    return error_new(e.code(), e.what());
+  } catch (const c10::Error& e) {
+    return error_new(VOLT_ERROR_INTERNAL, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return error_new(VOLT_ERROR_INTERNAL, e.what());
+  }
+}
+
 }  // namespace
 
 std::atomic<bool>& cancel_flag() {
@@ -148,6 +165,7 @@ const volt_host_api* host_api() {
     a.trainer_state = &trainer_state;
     a.callback_metric = &callback_metric;
     a.request_stop = &request_stop;
+    a.save_checkpoint = &save_checkpoint;
     return a;
   }();
   // The C++ layer's helpers (volt::detail::check...) are used by the host too.

@@ -18,6 +18,8 @@ class TrainerServices {
   virtual void fill_state(volt_trainer_state& out) const = 0;
   virtual bool callback_metric(const std::string& name, double& out) const = 0;
   virtual void request_stop(const std::string& reason) = 0;
+  // Lightning's trainer.save_checkpoint (host->save_checkpoint). Throws volt::Error.
+  virtual void save_checkpoint(const std::string& path, bool weights_only) = 0;
 };
 
 // The table; static, valid for the whole process.

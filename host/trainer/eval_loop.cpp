@@ -92,13 +92,19 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
   return logged;
 }
 
-std::map<std::string, double> Trainer::validate() { return evaluate_stage(VOLT_STAGE_VALIDATE); }
-std::map<std::string, double> Trainer::test() { return evaluate_stage(VOLT_STAGE_TEST); }
+std::map<std::string, double> Trainer::validate(const std::optional<std::string>& ckpt_path) {
+  return evaluate_stage(VOLT_STAGE_VALIDATE, ckpt_path);
+}
+std::map<std::string, double> Trainer::test(const std::optional<std::string>& ckpt_path) {
+  return evaluate_stage(VOLT_STAGE_TEST, ckpt_path);
+}
 
-std::map<std::string, double> Trainer::evaluate_stage(int32_t stage) {
+std::map<std::string, double> Trainer::evaluate_stage(int32_t stage,
+                                                      const std::optional<std::string>& ckpt_path) {
   ScalarRow logged;
   try {
     setup(stage);  // per stage, as Lightning (also after fit with --test-after-fit)
+    load_stage_weights(ckpt_path);
     log_hyperparameters();
     logged = run_evaluation(stage, false);
     teardown(stage);
@@ -116,10 +122,11 @@ std::map<std::string, double> Trainer::evaluate_stage(int32_t stage) {
   return results;
 }
 
-std::vector<at::Tensor> Trainer::predict() {
+std::vector<at::Tensor> Trainer::predict(const std::optional<std::string>& ckpt_path) {
   std::vector<at::Tensor> out;
   try {
     setup(VOLT_STAGE_PREDICT);
+    load_stage_weights(ckpt_path);
     out = run_prediction();
     teardown(VOLT_STAGE_PREDICT);
     finalize_loggers("success");

@@ -1,8 +1,11 @@
 // Trainer::fit and the training loop, in Lightning's hook order (see docs/hooks.md).
 #include "trainer/trainer.hpp"
 
+#include "checkpoint/ckpt_path.hpp"
 #include "console/tables.hpp"
 #include "runtime/host_api.hpp"
+#include "runtime/signals.hpp"
+#include "trainer/interrupted.hpp"
 
 #include <volt/sdk/core.hpp>
 
@@ -10,17 +13,32 @@
 
 namespace volt::host {
 
-void Trainer::fit() {
+void Trainer::fit(const std::optional<std::string>& ckpt_path) {
   try {
     setup(VOLT_STAGE_FIT);
+    // Lightning's restore order: weights and callbacks before configure_optimizers, the rest
+    // (loops, optimizers, schedulers) after on_fit_start. A plain state_dict file only
+    // initialises the weights: the run then starts from scratch.
+    // Lightning's auto-resume: under SLURM an existing hpc checkpoint is the default.
+    std::optional<std::string> path = ckpt_path;
+    if (!path && !slurm_job_id().empty() && find_hpc_checkpoint(root_dir())) path = "hpc";
+    std::optional<CheckpointFile> ckpt = read_ckpt_path(path);
+    bool resuming = ckpt && ckpt->kind == CheckpointFile::Kind::Lightning;
+    if (ckpt) restore_weights(*ckpt);
+    if (resuming) restore_callbacks(*ckpt);
     configure_optimizers();
     if (options_.enable_model_summary && info_.global_rank == 0)
       print_model_summary(c_.module.get(), 1, stdout);
     log_hyperparameters();
     call_hook(VOLT_HOOK_ON_FIT_START);
+    if (resuming) restore_training_state(*ckpt);
+    else if (ckpt) spdlog::info("Initialised the model weights from {}", ckpt->name());
+    ckpt.reset();  // the file's tensors are no longer needed
     for (auto& slot : optimizers_)
       c_.module.check(slot.optimizer->zero_grad(slot.optimizer, true), "zero_grad");
-    if (options_.num_sanity_val_steps != 0 && available_batches(VOLT_SPLIT_VALIDATION) > 0 &&
+    // Lightning skips the sanity check when restarting.
+    if (!resuming && options_.num_sanity_val_steps != 0 &&
+        available_batches(VOLT_SPLIT_VALIDATION) > 0 &&
         options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION)) > 0) {
       sanity_checking_ = true;
       call_hook(VOLT_HOOK_ON_SANITY_CHECK_START);
@@ -32,6 +50,10 @@ void Trainer::fit() {
     call_hook(VOLT_HOOK_ON_FIT_END);
     teardown(VOLT_STAGE_FIT);
     finalize_loggers(cancel_flag().load() ? "interrupted" : "success");
+  } catch (const Interrupted& e) {
+    on_exception(e.what());
+    finalize_loggers("interrupted");
+    throw;
   } catch (const std::exception& e) {
     on_exception(e.what());
     finalize_loggers("failed");
@@ -49,7 +71,15 @@ bool Trainer::stop_requested_and_allowed() const {
 void Trainer::run_training() {
   training_ = true;
   call_hook(VOLT_HOOK_ON_TRAIN_START);
-  while (options_.max_epochs < 0 || current_epoch_ < options_.max_epochs) {
+  bool stop = false;
+  if (resume_.phase == ResumePoint::Phase::EpochEnd) {
+    // Saved in on_train_epoch_end: only what follows that hook is left of the epoch.
+    resume_.phase = ResumePoint::Phase::None;
+    finish_training_epoch(true);
+    ++current_epoch_;
+    stop = stop_requested_and_allowed();
+  }
+  while (!stop && (options_.max_epochs < 0 || current_epoch_ < options_.max_epochs)) {
     if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) break;
     run_training_epoch();
     ++current_epoch_;
@@ -78,38 +108,79 @@ void Trainer::run_training_epoch() {
   int64_t val_batches = options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION));
   c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
   scope_ = MetricScope::Train;
+  // A resumed epoch continues from its saved batch position; the data order is a function of
+  // (seed, epoch), so the remaining batches are exactly those the saved run would have seen.
+  bool resumed = resume_.phase == ResumePoint::Phase::MidEpoch;
+  int64_t first = resumed ? resume_.next_batch : 0;
+  resume_.phase = ResumePoint::Phase::None;
+  if (!resumed) {
+    ++progress_.epoch.total.ready, ++progress_.epoch.total.started;
+    progress_.epoch.current = progress_.epoch.total;
+    progress_.batch.current = {};
+    progress_.validated_batch = -1;
+  }
   call_hook(VOLT_HOOK_ON_TRAIN_EPOCH_START);
   train_bar_.start("Epoch " + std::to_string(current_epoch_), num_train_batches_);
   auto bar_metrics = [this] { return metrics_.progress_bar_metrics(); };
+  bool stop = false;
+  if (resumed && resume_.finish_batch >= 0) {
+    int64_t i = resume_.finish_batch;
+    stop = finish_training_batch(i, i + 1 == num_train_batches_, val_batches);
+  }
+  resume_.finish_batch = -1;
   HostBatch batch;
-  for (int64_t i = 0; i < num_train_batches_; ++i) {
+  for (int64_t i = first; i < num_train_batches_ && !stop; ++i) {
     bool is_last = i + 1 == num_train_batches_;
+    ++progress_.batch.total.ready, ++progress_.batch.current.ready;
+    progress_.is_last_batch = is_last;
     fetch_batch(VOLT_SPLIT_TRAIN, current_epoch_, i, batch);
     run_training_batch(batch, i, is_last);
     train_bar_.update(i + 1, bar_metrics);
-    bool stepped = (i + 1) % options_.accumulate_grad_batches == 0 || is_last;
-    if (val_batches > 0 && should_validate(i, is_last)) {
-      run_evaluation(VOLT_STAGE_VALIDATE, false);
-      scope_ = MetricScope::Train;
-      c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
-    }
-    if (stepped) ++batches_that_stepped_;
-    if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) break;
-    if (stop_requested_and_allowed()) break;
+    stop = finish_training_batch(i, is_last, val_batches);
   }
   train_bar_.finish(bar_metrics);
   scope_ = MetricScope::Train;
+  ++progress_.epoch.total.processed;
+  progress_.epoch.current = progress_.epoch.total;
   call_hook(VOLT_HOOK_ON_TRAIN_EPOCH_END);
+  // Lightning's default ModelCheckpoint is a monitoring callback: it saves at the end of
+  // on_train_epoch_end, before the epoch's schedulers step.
+  save_default_checkpoint();
+  finish_training_epoch(false);
+}
+
+bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch, int64_t val_batches) {
+  bool stepped = (batch_idx + 1) % options_.accumulate_grad_batches == 0 || is_last_batch;
+  if (val_batches > 0 && should_validate(batch_idx, is_last_batch) &&
+      progress_.validated_batch != batch_idx) {
+    progress_.validated_batch = batch_idx;
+    run_evaluation(VOLT_STAGE_VALIDATE, false);
+    scope_ = MetricScope::Train;
+    c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
+  }
+  if (stepped) ++batches_that_stepped_;
+  progress_.batch.total.completed = progress_.batch.total.processed;
+  progress_.batch.current.completed = progress_.batch.current.processed;
+  handle_signals_at_step_boundary();
+  if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) return true;
+  return stop_requested_and_allowed();
+}
+
+void Trainer::finish_training_epoch(bool restarting) {
   // Lightning logs epoch metrics at the step of the epoch's last batch (FitLoop decrements
   // _batches_that_stepped around update_train_epoch_metrics).
   log_to_loggers(metrics_.finish_epoch(MetricScope::Train),
                  std::max<int64_t>(0, batches_that_stepped_ - 1));
-  step_schedulers(VOLT_INTERVAL_EPOCH);
+  // A restart has no epoch metrics, so plateau schedulers wait for the next epoch (Lightning).
+  step_schedulers(VOLT_INTERVAL_EPOCH, restarting);
+  ++progress_.epoch.total.completed;
+  progress_.epoch.current = progress_.epoch.total;
 }
 
 void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_last_batch) {
   volt_hook_args args = batch_args(batch, batch_idx);
   call_hook(VOLT_HOOK_ON_TRAIN_BATCH_START, args);
+  ++progress_.batch.total.started, ++progress_.batch.current.started;
 
   volt_step_args step{};
   step.struct_size = sizeof(step);
@@ -156,8 +227,10 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
       volt_hook_args z{};
       z.optimizer_idx = static_cast<int32_t>(k);
       call_hook(VOLT_HOOK_ON_BEFORE_ZERO_GRAD, z);
+      ++progress_.zero_grad.total.ready, ++progress_.zero_grad.total.started;
       c_.module.check(optimizers_[k].optimizer->zero_grad(optimizers_[k].optimizer, true),
                       "zero_grad");
+      ++progress_.zero_grad.total.completed;
     }
     volt_hook_args b{};
     b.loss = volt::borrow(loss);
@@ -172,6 +245,8 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
     if (should_step)
       for (auto& slot : optimizers_) optimizer_step(slot);
   }
+  // The step is done: a checkpoint from here on resumes with the next batch.
+  ++progress_.batch.total.processed, ++progress_.batch.current.processed;
 
   volt_hook_args end = batch_args(batch, batch_idx);
   end.outputs = output.handle;
@@ -193,12 +268,15 @@ void Trainer::optimizer_step(OptimizerSlot& slot) {
   a.optimizer_idx = static_cast<int32_t>(&slot - optimizers_.data());
   call_hook(VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP, a);
   clip_gradients(slot.optimizer);
+  ++progress_.optimizer_step.total.ready;
   if (!skip)
     c_.strategy.check(c_.strategy->optimizer_step(c_.strategy.get(), c_.module.get(), slot.optimizer),
                       "optimizer_step");
   c_.precision.check(c_.precision->after_optimizer_step(c_.precision.get(), slot.optimizer),
                      "after_optimizer_step");
   ++global_step_;
+  ++progress_.optimizer_step.total.completed;
+  progress_.optimizer_step.current = progress_.optimizer_step.total;
   if (slot.scheduler != nullptr && slot.interval == VOLT_INTERVAL_STEP &&
       global_step_ % slot.frequency == 0)
     c_.module.check(slot.scheduler->step(slot.scheduler, false, 0.0), "lr_scheduler.step");
@@ -219,9 +297,10 @@ void Trainer::clip_gradients(volt_optimizer* optimizer) {
     torch::nn::utils::clip_grad_norm_(params, *options_.gradient_clip_val);
 }
 
-void Trainer::step_schedulers(int32_t interval) {
+void Trainer::step_schedulers(int32_t interval, bool skip_monitored) {
   for (auto& slot : optimizers_) {
     if (slot.scheduler == nullptr || slot.interval != interval) continue;
+    if (skip_monitored && !slot.monitor.empty()) continue;
     if ((current_epoch_ + 1) % slot.frequency != 0) continue;
     double metric = 0;
     bool has = !slot.monitor.empty() && metrics_.callback_metric(slot.monitor, metric);

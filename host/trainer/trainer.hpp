@@ -2,11 +2,14 @@
 // Lightning's order. It is also the TrainerServices behind self.log and the trainer state.
 #pragma once
 
+#include "checkpoint/checkpoint_file.hpp"
+#include "checkpoint/loop_state.hpp"
 #include "console/progress_bar.hpp"
 #include "trainer/components.hpp"
 #include "trainer/metric_collector.hpp"
 #include "trainer/trainer_options.hpp"
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,11 +41,14 @@ class Trainer : public TrainerServices {
   Trainer(TrainerOptions options, TrainerComponents& components);
   ~Trainer() override;
 
-  void fit();
-  std::map<std::string, double> validate();
-  std::map<std::string, double> test();
+  // ckpt_path as Lightning's (a path, "last", "best"): fit restores the whole training state
+  // from a Lightning checkpoint, or only the weights from a plain state_dict file; the other
+  // stages load only the weights.
+  void fit(const std::optional<std::string>& ckpt_path = std::nullopt);
+  std::map<std::string, double> validate(const std::optional<std::string>& ckpt_path = std::nullopt);
+  std::map<std::string, double> test(const std::optional<std::string>& ckpt_path = std::nullopt);
   // Returns the predictions of every batch, in order.
-  std::vector<at::Tensor> predict();
+  std::vector<at::Tensor> predict(const std::optional<std::string>& ckpt_path = std::nullopt);
 
   // Folder of the first logger ("" without loggers).
   const std::string& log_dir() const { return log_dir_; }
@@ -55,6 +61,10 @@ class Trainer : public TrainerServices {
   void fill_state(volt_trainer_state& out) const override;
   bool callback_metric(const std::string& name, double& out) const override;
   void request_stop(const std::string& reason) override;
+  void save_checkpoint(const std::string& path, bool weights_only) override;
+
+  // The checkpoint the default checkpointing wrote last ("" if none).
+  const std::string& last_checkpoint() const { return last_default_checkpoint_; }
 
  private:
   // --- setup and teardown (trainer.cpp) ---
@@ -71,6 +81,21 @@ class Trainer : public TrainerServices {
   void call_module(int32_t hook, const volt_hook_args& args);
   volt_hook_args batch_args(const HostBatch& batch, int64_t batch_idx) const;
 
+  // --- checkpoints (checkpointing.cpp, resume.cpp) ---
+  c10::impl::GenericDict dump_checkpoint(bool weights_only);
+  bool default_checkpointing() const;
+  void save_default_checkpoint();
+  std::optional<CheckpointFile> read_ckpt_path(const std::optional<std::string>& ckpt_path);
+  void restore_weights(const CheckpointFile& ckpt);
+  void restore_callbacks(const CheckpointFile& ckpt);
+  void restore_training_state(const CheckpointFile& ckpt);
+  void load_stage_weights(const std::optional<std::string>& ckpt_path);
+  std::filesystem::path root_dir() const;        // trainer.default_root_dir or the cwd
+  std::filesystem::path checkpoint_dir() const;  // <log_dir or root>/checkpoints
+  // --- signals (signal_checkpoints.cpp): checkpoints SIGUSR1 asked for; on SIGINT/SIGTERM a
+  // checkpoint, then Interrupted is thrown ---
+  void handle_signals_at_step_boundary();
+
   // --- data (trainer.cpp) ---
   int64_t available_batches(int32_t split) const;
   void fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch& out);
@@ -80,14 +105,19 @@ class Trainer : public TrainerServices {
   void run_training();
   void run_training_epoch();
   void run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_last_batch);
+  // What follows a batch's on_train_batch_end; returns true when the epoch must end early.
+  bool finish_training_batch(int64_t batch_idx, bool is_last_batch, int64_t val_batches);
+  // What follows on_train_epoch_end: epoch metrics, epoch schedulers, epoch completed.
+  void finish_training_epoch(bool restarting);
   void optimizer_step(OptimizerSlot& slot);
   void clip_gradients(volt_optimizer* optimizer);
-  void step_schedulers(int32_t interval);
+  void step_schedulers(int32_t interval, bool skip_monitored = false);
   bool should_validate(int64_t batch_idx, bool is_last_batch) const;
   bool stop_requested_and_allowed() const;
   // Returns the epoch metrics the loop logged (empty for the sanity check).
   ScalarRow run_evaluation(int32_t stage, bool sanity);
-  std::map<std::string, double> evaluate_stage(int32_t stage);
+  std::map<std::string, double> evaluate_stage(int32_t stage,
+                                               const std::optional<std::string>& ckpt_path);
   std::vector<at::Tensor> run_prediction();
 
   TrainerOptions options_;
@@ -117,6 +147,17 @@ class Trainer : public TrainerServices {
   std::string stop_reason_;
   bool automatic_optimization_ = true;
   bool hparams_logged_ = false;
+
+  // Checkpoint state: the loop counters saved in and restored from checkpoints, and where a
+  // resumed fit continues.
+  FitProgress progress_;
+  struct ResumePoint {
+    enum class Phase { None, MidEpoch, EpochEnd } phase = Phase::None;
+    int64_t next_batch = 0;     // first batch to run in the resumed epoch
+    int64_t finish_batch = -1;  // a batch whose step was done but not what follows it
+  } resume_;
+  std::string last_default_checkpoint_;
+  int64_t last_default_checkpoint_step_ = 0;  // Lightning skips saving twice at one step
 };
 
 }  // namespace volt::host

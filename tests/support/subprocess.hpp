@@ -27,9 +27,11 @@ struct ProcessResult {
   std::string err;
 };
 
+// `extra_env` ("NAME=value") is set in the child, ahead of the inherited variables.
 inline ProcessResult run_process(const std::vector<std::string>& argv,
                                  const std::filesystem::path& cwd,
-                                 const std::filesystem::path& capture_dir) {
+                                 const std::filesystem::path& capture_dir,
+                                 const std::vector<std::string>& extra_env = {}) {
   // Everything the child needs is prepared before fork: only async-signal-safe calls after.
   std::string out_path = (capture_dir / "stdout.txt").string();
   std::string err_path = (capture_dir / "stderr.txt").string();
@@ -38,6 +40,7 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<char*> env;
+  for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
   for (char** e = environ; e != nullptr && *e != nullptr; ++e)
     if (std::strncmp(*e, "VOLT_", 5) != 0) env.push_back(*e);
   env.push_back(nullptr);

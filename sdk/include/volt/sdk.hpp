@@ -11,6 +11,7 @@
 #include <volt/sdk/datamodule.hpp>
 #include <volt/sdk/export.hpp>
 #include <volt/sdk/logger.hpp>
+#include <volt/sdk/lr_schedulers.hpp>
 #include <volt/sdk/module.hpp>
 #include <volt/sdk/precision.hpp>
 #include <volt/sdk/strategy.hpp>

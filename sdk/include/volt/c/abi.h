@@ -33,7 +33,7 @@
  *    and a newer plugin on an older host (its newer fields are simply not read).
  */
 #define VOLT_ABI_MAJOR 1
-#define VOLT_ABI_MINOR 0
+#define VOLT_ABI_MINOR 1
 
 /* Version of the SDK package itself (headers, C++ layer, CMake helpers). */
 #define VOLT_SDK_VERSION "0.1.0"
@@ -79,6 +79,13 @@ enum {
   VOLT_ERROR_UNAVAILABLE = 14,
   VOLT_ERROR_DATA_LOSS = 15
 };
+
+/* Receives bytes produced by the other side (e.g. a pickled state dict). `write` may be called
+ * several times; the data is appended. Borrowed for the call that receives it. */
+typedef struct volt_byte_sink {
+  void* ctx;
+  void (*write)(void* ctx, const void* data, size_t size);
+} volt_byte_sink;
 
 /* Opaque error, created and freed only through the host table (volt/c/host.h). */
 typedef struct volt_error volt_error;

@@ -125,6 +125,12 @@ typedef struct volt_host_api {
   /* Asks the fit loop to stop after the current step (trainer.should_stop = True). `reason` is
    * printed; may be NULL. */
   void (*request_stop)(volt_host_context* ctx, const char* reason);
+
+  /* --- since ABI 1.1 --- */
+  /* Writes a checkpoint of the running fit to `path` (Lightning's trainer.save_checkpoint),
+   * atomically: a temporary file, fsync, rename. Only rank 0 writes; every rank must call it.
+   * [main-thread], only from callback hooks during fit. */
+  volt_error* (*save_checkpoint)(volt_host_context* ctx, const char* path, bool weights_only);
 } volt_host_api;
 
 #ifdef __cplusplus

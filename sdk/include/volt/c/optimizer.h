@@ -32,6 +32,13 @@ typedef struct volt_optimizer {
   /* Visits the parameters of one group (name is NULL). Handles are borrowed. */
   void (*visit_params)(const struct volt_optimizer* self, size_t group,
                        volt_tensor_visitor visit, void* ctx);
+
+  /* --- since ABI 1.1, (optional) --- */
+  /* Writes the optimizer's state_dict, pickled as torch.save would (a dict with "state" keyed
+   * by parameter index and "param_groups" with Python's option names), to `sink`. */
+  volt_error* (*save_state)(const struct volt_optimizer* self, const volt_byte_sink* sink);
+  /* Restores what save_state wrote. `data` is borrowed. */
+  volt_error* (*load_state)(struct volt_optimizer* self, const void* data, size_t size);
 } volt_optimizer;
 
 /* When the host steps a scheduler (Lightning's lr_scheduler_config). */
@@ -51,6 +58,11 @@ typedef struct volt_lr_scheduler {
   void (*destroy)(struct volt_lr_scheduler* self);
   /* One scheduler step. `metric` is the monitored value when the config names one. */
   volt_error* (*step)(struct volt_lr_scheduler* self, bool has_metric, double metric);
+
+  /* --- since ABI 1.1, (optional) --- */
+  /* The scheduler's state_dict, pickled (see volt_optimizer.save_state). */
+  volt_error* (*save_state)(const struct volt_lr_scheduler* self, const volt_byte_sink* sink);
+  volt_error* (*load_state)(struct volt_lr_scheduler* self, const void* data, size_t size);
 } volt_lr_scheduler;
 
 /* Host-side collector passed to configure_optimizers. */

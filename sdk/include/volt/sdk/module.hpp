@@ -19,6 +19,10 @@ class LRScheduler {
   virtual ~LRScheduler() = default;
   // `metric` is the monitored value when the config names one (ReduceLROnPlateau-like).
   virtual void step(std::optional<double> metric) = 0;
+  // Saved in checkpoints (Lightning's lr_schedulers entries, Python's scheduler.state_dict()
+  // names); override both so that a resumed run continues the schedule exactly.
+  virtual nlohmann::json state_dict() const { return nlohmann::json::object(); }
+  virtual void load_state_dict(const nlohmann::json& /*state*/) {}
 };
 
 // Lightning's lr_scheduler_config.

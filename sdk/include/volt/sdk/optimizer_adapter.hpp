@@ -2,7 +2,9 @@
 // volt/c/optimizer.h. Used by the export layer; plugin authors never touch it.
 #pragma once
 
+#include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/module.hpp>
+#include <volt/sdk/optimizer_state.hpp>
 
 namespace volt::detail {
 
@@ -14,6 +16,16 @@ inline const char* optimizer_class_name(const torch::optim::Optimizer& o) {
   if (dynamic_cast<const torch::optim::Adagrad*>(&o)) return "Adagrad";
   if (dynamic_cast<const torch::optim::LBFGS*>(&o)) return "LBFGS";
   return "Optimizer";
+}
+
+// State crosses the ABI pickled (torch.save's format), so the host never needs the classes.
+inline void write_pickled(const c10::IValue& value, const volt_byte_sink* sink) {
+  std::vector<char> bytes = torch::pickle_save(value);
+  sink->write(sink->ctx, bytes.data(), bytes.size());
+}
+inline c10::IValue read_pickled(const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  return torch::pickle_load(std::vector<char>(p, p + size));
 }
 
 struct OptimizerAdapter {
@@ -61,6 +73,14 @@ struct OptimizerAdapter {
       for (auto& p : get(self).optimizer->param_groups().at(group).params())
         visit(ctx, nullptr, borrow(p));
     };
+    table.save_state = [](const volt_optimizer* self, const volt_byte_sink* sink) {
+      return guard([&] { write_pickled(optimizer_state_dict(*get(self).optimizer), sink); });
+    };
+    table.load_state = [](volt_optimizer* self, const void* data, size_t size) {
+      return guard([&] {
+        load_optimizer_state_dict(*get(self).optimizer, read_pickled(data, size));
+      });
+    };
   }
 
   static OptimizerAdapter& get(const volt_optimizer* self) {
@@ -82,6 +102,18 @@ struct SchedulerAdapter {
       return guard([&] {
         static_cast<SchedulerAdapter*>(self->impl)->scheduler->step(
             has_metric ? std::optional<double>(metric) : std::nullopt);
+      });
+    };
+    table.save_state = [](const volt_lr_scheduler* self, const volt_byte_sink* sink) {
+      return guard([&] {
+        write_pickled(json_to_ivalue(static_cast<SchedulerAdapter*>(self->impl)->scheduler->state_dict()),
+                      sink);
+      });
+    };
+    table.load_state = [](volt_lr_scheduler* self, const void* data, size_t size) {
+      return guard([&] {
+        static_cast<SchedulerAdapter*>(self->impl)->scheduler->load_state_dict(
+            ivalue_to_json(read_pickled(data, size)));
       });
     };
   }

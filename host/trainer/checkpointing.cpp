@@ -1,0 +1,171 @@
+// Writing checkpoints: Lightning's dump_checkpoint (lightning.md section 7), trainer.
+// save_checkpoint (host->save_checkpoint), and the default checkpointing of
+// enable_checkpointing (Lightning's implicit ModelCheckpoint: after every training epoch, into
+// <log_dir>/checkpoints/epoch={E}-step={S}.ckpt, keeping only the latest).
+#include "trainer/trainer.hpp"
+
+#include "checkpoint/pickle_reader.hpp"
+#include "checkpoint/state_dict.hpp"
+
+#include <volt/sdk/ivalue_json.hpp>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace volt::host {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Dict = c10::impl::GenericDict;
+
+Dict new_dict() { return Dict(c10::StringType::get(), c10::AnyType::get()); }
+
+// Reads state a plugin pickled through a volt_byte_sink.
+template <class Table, class SaveFn>
+c10::IValue pickled_state(Table* table, SaveFn save, const std::string& label, const char* what) {
+  std::vector<char> bytes;
+  volt_byte_sink sink{&bytes, [](void* ctx, const void* data, size_t size) {
+                        auto* out = static_cast<std::vector<char>*>(ctx);
+                        const char* p = static_cast<const char*>(data);
+                        out->insert(out->end(), p, p + size);
+                      }};
+  check_plugin(save(table, &sink), label, what);
+  try {
+    return read_torch_bytes(bytes.data(), bytes.size()).value;
+  } catch (const Error& e) {
+    throw Error(e.code(), label + " (" + what + "): " + e.what());
+  }
+}
+
+// Hyper-parameters JSON -> dict; nothing for "{}" (Lightning writes the keys only when set).
+std::optional<c10::IValue> hparams_of(const char* json) {
+  if (json == nullptr) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(json);
+  if (!j.is_object() || j.empty()) return std::nullopt;
+  return json_to_ivalue(j);
+}
+
+// Lightning adds the default ModelCheckpoint only when the user configured none.
+bool is_checkpoint_callback(const CallbackInstance& cb) {
+  return cb.label().find("'model_checkpoint'") != std::string::npos;
+}
+
+}  // namespace
+
+c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
+  Dict ck = new_dict();
+  ck.insert("epoch", current_epoch_);
+  ck.insert("global_step", global_step_);
+  ck.insert("pytorch-lightning_version", std::string(kLightningFormatVersion));
+  ck.insert("volt_version", std::string(VOLT_SDK_VERSION));
+
+  NamedTensors state;
+  c_.strategy.check(c_.strategy->module_state(
+                        c_.strategy.get(), c_.module.get(),
+                        [](void* ctx, const char* name, volt_tensor* t) {
+                          static_cast<NamedTensors*>(ctx)->emplace_back(name, volt::unwrap(t));
+                        },
+                        &state),
+                    "module_state");
+  ck.insert("state_dict", state_dict_of(state));
+
+  FitProgress loops = progress_;
+  loops.batches_that_stepped = batches_that_stepped_;
+  ck.insert("loops", loops_to_ivalue(loops));
+
+  if (!weights_only) {
+    Dict callbacks = new_dict();
+    for (auto& cb : c_.callbacks) {
+      auto state_json = cb.optional(&volt_callback::state_json,
+                                    VOLT_FIELD_END(volt_callback, state_json));
+      if (state_json == nullptr) continue;
+      const char* text = state_json(cb.get());
+      nlohmann::json j = nlohmann::json::parse(text != nullptr ? text : "{}");
+      if (!j.is_object() || j.empty()) continue;  // Lightning stores non-empty states only
+      std::string key = cb->state_key(cb.get());
+      if (callbacks.contains(key))
+        throw Error(VOLT_ERROR_ALREADY_EXISTS,
+                    "two callbacks save their state under the key '" + key +
+                        "'; give one of them another state_key");
+      callbacks.insert(key, json_to_ivalue(j));
+    }
+    ck.insert("callbacks", callbacks);
+
+    c10::impl::GenericList optimizers(c10::AnyType::get());
+    c10::impl::GenericList schedulers(c10::AnyType::get());
+    for (auto& slot : optimizers_) {
+      if (slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, save_state) &&
+          slot.optimizer->save_state != nullptr) {
+        optimizers.push_back(pickled_state(slot.optimizer, slot.optimizer->save_state,
+                                           c_.module.label(), "optimizer save_state"));
+      } else {
+        spdlog::warn("{}: the optimizer cannot save its state (plugin built for ABI 1.0); the "
+                     "checkpoint holds an empty state for it", c_.module.label());
+        optimizers.push_back(new_dict());
+      }
+      if (slot.scheduler == nullptr) continue;
+      if (slot.scheduler->struct_size >= VOLT_FIELD_END(volt_lr_scheduler, save_state) &&
+          slot.scheduler->save_state != nullptr)
+        schedulers.push_back(pickled_state(slot.scheduler, slot.scheduler->save_state,
+                                           c_.module.label(), "lr_scheduler save_state"));
+      else
+        schedulers.push_back(new_dict());
+    }
+    ck.insert("optimizer_states", optimizers);
+    ck.insert("lr_schedulers", schedulers);
+    // Beyond Lightning: the CPU generator, so that dropout and friends continue identically.
+    Dict rng = new_dict();
+    rng.insert("torch", at::detail::getDefaultCPUGenerator().get_state());
+    ck.insert("volt_rng_states", rng);
+  }
+
+  if (auto hp = hparams_of(c_.module->hparams_json(c_.module.get()))) {
+    ck.insert("hparams_name", std::string("kwargs"));
+    ck.insert("hyper_parameters", *hp);
+  }
+  auto data_hp = c_.data.optional(&volt_datamodule::hparams_json,
+                                  VOLT_FIELD_END(volt_datamodule, hparams_json));
+  if (data_hp != nullptr)
+    if (auto hp = hparams_of(data_hp(c_.data.get()))) {
+      ck.insert("datamodule_hparams_name", std::string("kwargs"));
+      ck.insert("datamodule_hyper_parameters", *hp);
+    }
+  return ck;
+}
+
+void Trainer::save_checkpoint(const std::string& path, bool weights_only) {
+  Dict ck = dump_checkpoint(weights_only);  // every rank: a sharded strategy gathers here
+  if (info_.global_rank == 0) save_checkpoint_file(path, ck);
+  c_.strategy.check(c_.strategy->barrier(c_.strategy.get(), "Trainer.save_checkpoint"), "barrier");
+}
+
+bool Trainer::default_checkpointing() const {
+  if (!options_.enable_checkpointing || options_.fast_dev_run > 0) return false;
+  for (const auto& cb : c_.callbacks)
+    if (is_checkpoint_callback(cb)) return false;
+  return true;
+}
+
+void Trainer::save_default_checkpoint() {
+  if (!default_checkpointing() || global_step_ == last_default_checkpoint_step_) return;
+  fs::path dir = checkpoint_dir();
+  fs::path path = dir / ("epoch=" + std::to_string(current_epoch_) +
+                         "-step=" + std::to_string(global_step_) + ".ckpt");
+  save_checkpoint(path.string(), false);
+  // save_top_k=1 without a monitor keeps only the latest, removed after the new one exists.
+  if (info_.global_rank == 0 && !last_default_checkpoint_.empty() &&
+      last_default_checkpoint_ != path.string()) {
+    std::error_code ec;
+    fs::remove(last_default_checkpoint_, ec);
+  }
+  last_default_checkpoint_ = path.string();
+  last_default_checkpoint_step_ = global_step_;
+  spdlog::debug("checkpoint saved to {}", path.string());
+}
+
+}  // namespace volt::host

@@ -1,0 +1,171 @@
+// Reading checkpoints back: ckpt_path resolution and the restore order of Lightning's
+// checkpoint connector (lightning.md section 7): weights and callbacks before
+// configure_optimizers, then loops, optimizers and LR schedulers after on_fit_start.
+#include "trainer/trainer.hpp"
+
+#include "checkpoint/ckpt_path.hpp"
+#include "checkpoint/pickle_writer.hpp"
+#include "checkpoint/state_dict.hpp"
+
+#include <volt/sdk/ivalue_json.hpp>
+#include <volt/sdk/refs.hpp>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace volt::host {
+
+namespace fs = std::filesystem;
+
+std::optional<CheckpointFile> Trainer::read_ckpt_path(const std::optional<std::string>& ckpt_path) {
+  if (!ckpt_path || ckpt_path->empty()) return std::nullopt;
+  CkptSearch where;
+  where.root_dir = options_.default_root_dir.empty() ? fs::current_path()
+                                                     : fs::path(options_.default_root_dir);
+  where.log_dir = log_dir_;
+  for (auto& cb : c_.callbacks) {
+    auto state_json = cb.optional(&volt_callback::state_json,
+                                  VOLT_FIELD_END(volt_callback, state_json));
+    const char* text = state_json != nullptr ? state_json(cb.get()) : nullptr;
+    if (text != nullptr) where.callback_states.emplace_back(text);
+  }
+  auto path = resolve_ckpt_path(*ckpt_path, where);
+  if (!path) return std::nullopt;
+  return load_checkpoint_file(*path);
+}
+
+void Trainer::restore_weights(const CheckpointFile& ckpt) {
+  ModuleRef module(c_.module.get());
+  NamedTensors live = module.named_parameters();
+  for (auto& b : module.named_buffers()) live.push_back(std::move(b));
+  load_state_dict(live, ckpt.state_dict(), ckpt.name());
+}
+
+void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
+  const c10::IValue* saved = ckpt.find("callbacks");
+  if (saved == nullptr || !saved->isGenericDict()) return;
+  const auto& states = saved->toGenericDict();
+  for (auto& cb : c_.callbacks) {
+    auto it = states.find(c10::IValue(std::string(cb->state_key(cb.get()))));
+    if (it == states.end()) continue;
+    auto load = cb.optional(&volt_callback::load_state_json,
+                            VOLT_FIELD_END(volt_callback, load_state_json));
+    if (load == nullptr) {
+      spdlog::warn("{}: the checkpoint has state for it, but it cannot load state", cb.label());
+      continue;
+    }
+    std::string text = ivalue_to_json(it->value()).dump();
+    cb.check(load(cb.get(), text.c_str()), "load_state_json");
+  }
+}
+
+namespace {
+
+// What a plugin's load_state reads: the pickled state dict.
+template <class Table, class LoadFn>
+void load_pickled(Table* table, LoadFn load, const c10::IValue& state, const std::string& label,
+                  const char* what) {
+  std::vector<char> bytes = torch_file_bytes(state);
+  check_plugin(load(table, bytes.data(), bytes.size()), label, what);
+}
+
+bool empty_dict(const c10::IValue& v) { return v.isGenericDict() && v.toGenericDict().empty(); }
+
+const c10::IValue& list_entry(const CheckpointFile& ckpt, const char* key, size_t count,
+                              size_t index) {
+  const c10::IValue* v = ckpt.find(key);
+  if (v == nullptr)
+    throw Error(VOLT_ERROR_FAILED_PRECONDITION,
+                "checkpoint " + ckpt.name() + " has no '" + key + "': it holds only the model " +
+                    "(saved with weights_only?), so training cannot resume from it");
+  if (!v->isList() || v->toListRef().size() != count)
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                "checkpoint " + ckpt.name() + " has " +
+                    std::to_string(v->isList() ? v->toListRef().size() : 0) + " " + key +
+                    " but the module configured " + std::to_string(count));
+  return v->toListRef()[index];
+}
+
+}  // namespace
+
+void Trainer::restore_training_state(const CheckpointFile& ckpt) {
+  // Loops: where the saved run was.
+  const c10::IValue* loops = ckpt.find("loops");
+  if (loops == nullptr)
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT, "checkpoint " + ckpt.name() + " has no 'loops' entry");
+  try {
+    progress_ = fit_progress_from(*loops);
+  } catch (const Error& e) {
+    throw Error(e.code(), "checkpoint " + ckpt.name() + ": " + e.what());
+  }
+  const c10::IValue* step = ckpt.find("global_step");
+  global_step_ = step != nullptr && step->isInt() ? step->toInt()
+                                                  : progress_.optimizer_step.total.completed;
+  batches_that_stepped_ = progress_.batches_that_stepped;
+  last_default_checkpoint_step_ = global_step_;
+  const Progress& e = progress_.epoch.total;
+  if (e.completed >= e.started) {
+    current_epoch_ = e.completed;  // between epochs
+  } else if (e.processed >= e.started) {
+    current_epoch_ = e.started - 1;  // saved in on_train_epoch_end: finish that epoch's end
+    resume_.phase = ResumePoint::Phase::EpochEnd;
+  } else {
+    current_epoch_ = e.started - 1;  // mid-epoch: continue after the last batch that stepped
+    const Progress& b = progress_.batch.current;
+    resume_.phase = ResumePoint::Phase::MidEpoch;
+    resume_.next_batch = b.processed;
+    resume_.finish_batch = b.processed > b.completed ? b.completed : -1;
+    if (options_.accumulate_grad_batches > 1 && b.processed % options_.accumulate_grad_batches != 0)
+      spdlog::warn("checkpoint {} was saved inside a gradient accumulation window; the gradients "
+                   "of that window's earlier batches are not in it", ckpt.name());
+  }
+  if (options_.max_epochs >= 0 && current_epoch_ > options_.max_epochs)
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                "you restored a checkpoint with current_epoch=" + std::to_string(current_epoch_) +
+                    ", but trainer.max_epochs=" + std::to_string(options_.max_epochs));
+
+  // Optimizers, then their schedulers, in configure_optimizers order.
+  size_t scheduler_count = 0;
+  for (const auto& slot : optimizers_) scheduler_count += slot.scheduler != nullptr ? 1 : 0;
+  size_t s = 0;
+  for (size_t i = 0; i < optimizers_.size(); ++i) {
+    OptimizerSlot& slot = optimizers_[i];
+    const c10::IValue& state = list_entry(ckpt, "optimizer_states", optimizers_.size(), i);
+    bool can_load = slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, load_state) &&
+                    slot.optimizer->load_state != nullptr;
+    if (empty_dict(state) || !can_load)
+      spdlog::warn("{}: optimizer {} state not restored ({})", c_.module.label(), i,
+                   can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0");
+    else
+      load_pickled(slot.optimizer, slot.optimizer->load_state, state, c_.module.label(),
+                   "optimizer load_state");
+    if (slot.scheduler == nullptr) continue;
+    const c10::IValue& sched = list_entry(ckpt, "lr_schedulers", scheduler_count, s++);
+    if (slot.scheduler->struct_size >= VOLT_FIELD_END(volt_lr_scheduler, load_state) &&
+        slot.scheduler->load_state != nullptr)
+      load_pickled(slot.scheduler, slot.scheduler->load_state, sched, c_.module.label(),
+                   "lr_scheduler load_state");
+  }
+
+  if (const c10::IValue* rng = ckpt.find("volt_rng_states"); rng != nullptr && rng->isGenericDict()) {
+    auto it = rng->toGenericDict().find(c10::IValue(std::string("torch")));
+    if (it != rng->toGenericDict().end() && it->value().isTensor()) {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(it->value().toTensor());
+    }
+  }
+  spdlog::info("Restored the training state from {} (epoch {}, global step {})", ckpt.name(),
+               current_epoch_, global_step_);
+}
+
+void Trainer::load_stage_weights(const std::optional<std::string>& ckpt_path) {
+  if (auto ckpt = read_ckpt_path(ckpt_path)) {
+    restore_weights(*ckpt);
+    spdlog::info("Loaded model weights from {}", ckpt->name());
+  }
+}
+
+}  // namespace volt::host

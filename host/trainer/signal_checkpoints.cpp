@@ -1,0 +1,96 @@
+// Checkpoints the signals ask for (runtime/signals.hpp), taken at step boundaries of fit:
+//  - SIGINT/SIGTERM: <checkpoint dir>/interrupted.ckpt, then Interrupted is thrown;
+//  - SIGUSR1: <default_root_dir>/hpc_ckpt_<N+1>.ckpt (Lightning's SLURM requeue checkpoint);
+//    under SLURM the job is requeued with `scontrol requeue` and training stops.
+#include "trainer/interrupted.hpp"
+#include "trainer/trainer.hpp"
+
+#include "checkpoint/ckpt_path.hpp"
+#include "runtime/signals.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char** environ;
+
+namespace volt::host {
+
+namespace fs = std::filesystem;
+
+Interrupted::Interrupted(int signal, std::string checkpoint)
+    : Error(VOLT_ERROR_CANCELLED,
+            "interrupted by " + signal_name(signal) +
+                (checkpoint.empty() ? std::string(" (no checkpoint saved)")
+                                    : "; checkpoint saved to " + checkpoint)),
+      signal_(signal), checkpoint_(std::move(checkpoint)) {}
+
+std::string signal_name(int signal) {
+  switch (signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    default: return "signal " + std::to_string(signal);
+  }
+}
+
+namespace {
+
+// Runs `scontrol requeue <id>` (found on PATH); returns its exit status (-1 if not started).
+int run_requeue(const std::string& job_id) {
+  std::string program = "scontrol", verb = "requeue", id = job_id;
+  char* argv[] = {program.data(), verb.data(), id.data(), nullptr};
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, "scontrol", nullptr, nullptr, argv, environ) != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+fs::path Trainer::root_dir() const {
+  return options_.default_root_dir.empty() ? fs::current_path() : fs::path(options_.default_root_dir);
+}
+
+fs::path Trainer::checkpoint_dir() const {
+  return !log_dir_.empty() ? fs::path(log_dir_) / "checkpoints" : root_dir() / "checkpoints";
+}
+
+void Trainer::handle_signals_at_step_boundary() {
+  if (take_requeue_request()) {
+    fs::path path = next_hpc_checkpoint(root_dir());
+    save_checkpoint(path.string(), false);
+    std::string job = slurm_job_id();
+    if (job.empty()) {
+      spdlog::info("SIGUSR1: hpc checkpoint saved to {} (not under SLURM: training goes on)",
+                   path.string());
+    } else if (info_.global_rank == 0) {
+      int status = run_requeue(job);
+      if (status == 0) spdlog::info("SIGUSR1: hpc checkpoint saved to {}; requeued SLURM job {}",
+                                    path.string(), job);
+      else spdlog::error("SIGUSR1: hpc checkpoint saved to {}; `scontrol requeue {}` failed ({})",
+                         path.string(), job, status);
+      request_stop("requeued by SIGUSR1 (SLURM); the job resumes from " + path.string());
+    } else {
+      request_stop("requeued by SIGUSR1 (SLURM)");
+    }
+  }
+  if (!cancel_flag().load(std::memory_order_relaxed)) return;
+  int signal = stop_signal() != 0 ? stop_signal() : SIGINT;
+  std::string saved;
+  if (options_.fast_dev_run == 0) {
+    saved = (checkpoint_dir() / "interrupted.ckpt").string();
+    save_checkpoint(saved, false);
+  }
+  throw Interrupted(signal, saved);
+}
+
+}  // namespace volt::host
