@@ -55,6 +55,17 @@ void derive_plugin_defaults(nlohmann::json& resolved, const nlohmann::json& give
       auto& cfg = logger["config"];
       if (cfg.contains("save_dir") && cfg["save_dir"].is_null()) cfg["save_dir"] = root;
     }
+  // Lightning's max_time: a Timer(duration=max_time, interval="step") callback, unless the
+  // user configured a timer.
+  if (trainer["max_time"].is_string()) {
+    if (!resolved["callbacks"].is_array()) resolved["callbacks"] = nlohmann::json::array();
+    bool has_timer = false;
+    for (const auto& cb : resolved["callbacks"]) has_timer |= cb["id"] == "timer";
+    if (!has_timer)
+      resolved["callbacks"].push_back(
+          {{"id", "timer"},
+           {"config", {{"duration", trainer["max_time"]}, {"interval", "step"}, {"verbose", true}}}});
+  }
   auto& strategy = resolved["strategy"];
   bool device_given = given.contains("strategy") && given["strategy"].is_object() &&
                       given["strategy"].contains("config") &&

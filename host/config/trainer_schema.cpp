@@ -32,6 +32,8 @@ constexpr const char* kTrainerSchemaText = R"json({
       "description": "Test batches: a float is a fraction, an integer a count"},
     "limit_predict_batches": {"type": "number", "minimum": 0, "default": 1.0,
       "description": "Predict batches: a float is a fraction, an integer a count"},
+    "max_time": {"type": ["string", "null"], "default": null,
+      "description": "Stop after this much training time, DD:HH:MM:SS (adds a timer callback)"},
     "overfit_batches": {"type": "number", "minimum": 0, "default": 0.0,
       "description": "Train and validate on this fraction (float) or count (integer) of training batches"},
     "check_val_every_n_epoch": {"type": ["integer", "null"], "minimum": 1, "default": 1,

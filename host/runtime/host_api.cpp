@@ -137,6 +137,33 @@ volt_error* save_checkpoint(volt_host_context* ctx, const char* path, bool weigh
   }
 }
 
+size_t optimizer_count(const volt_host_context* ctx) {
+  return ctx != nullptr && ctx->services != nullptr ? ctx->services->optimizer_count() : 0;
+}
+
+bool optimizer_info(const volt_host_context* ctx, size_t index, volt_optimizer_info* out) {
+  if (ctx == nullptr || ctx->services == nullptr || out == nullptr) return false;
+  volt_optimizer_info info{};
+  info.struct_size = sizeof(info);
+  if (!ctx->services->optimizer_info(index, info)) return false;
+  size_t caller_size = out->struct_size;
+  std::memcpy(out, &info, caller_size < sizeof(info) ? caller_size : sizeof(info));
+  out->struct_size = caller_size;
+  return true;
+}
+
+volt_error* set_accumulate_grad_batches(volt_host_context* ctx, int64_t n) {
+  if (ctx == nullptr || ctx->services == nullptr)
+    return error_new(VOLT_ERROR_FAILED_PRECONDITION,
+                     "set_accumulate_grad_batches called outside a running trainer");
+  try {
+    ctx->services->set_accumulate_grad_batches(n);
+    return nullptr;
+  } catch (const volt::Error& e) {
+    return error_new(e.code(), e.what());
+  }
+}
+
 }  // namespace
 
 std::atomic<bool>& cancel_flag() {
@@ -166,6 +193,9 @@ const volt_host_api* host_api() {
     a.callback_metric = &callback_metric;
     a.request_stop = &request_stop;
     a.save_checkpoint = &save_checkpoint;
+    a.optimizer_count = &optimizer_count;
+    a.optimizer_info = &optimizer_info;
+    a.set_accumulate_grad_batches = &set_accumulate_grad_batches;
     return a;
   }();
   // The C++ layer's helpers (volt::detail::check...) are used by the host too.

@@ -20,6 +20,10 @@ class TrainerServices {
   virtual void request_stop(const std::string& reason) = 0;
   // Lightning's trainer.save_checkpoint (host->save_checkpoint). Throws volt::Error.
   virtual void save_checkpoint(const std::string& path, bool weights_only) = 0;
+  virtual size_t optimizer_count() const = 0;
+  virtual bool optimizer_info(size_t index, volt_optimizer_info& out) const = 0;
+  // Throws volt::Error (n < 1, or outside on_train_epoch_start).
+  virtual void set_accumulate_grad_batches(int64_t n) = 0;
 };
 
 // The table; static, valid for the whole process.

@@ -133,7 +133,7 @@ void Trainer::run_training_epoch() {
     bool is_last = i + 1 == num_train_batches_;
     ++progress_.batch.total.ready, ++progress_.batch.current.ready;
     progress_.is_last_batch = is_last;
-    fetch_batch(VOLT_SPLIT_TRAIN, current_epoch_, i, batch);
+    fetch_batch(VOLT_SPLIT_TRAIN, options_.overfit ? 0 : current_epoch_, i, batch);
     run_training_batch(batch, i, is_last);
     train_bar_.update(i + 1, bar_metrics);
     stop = finish_training_batch(i, is_last, val_batches);

@@ -101,6 +101,27 @@ bool Trainer::callback_metric(const std::string& name, double& out) const {
   return metrics_.callback_metric(name, out);
 }
 
+bool Trainer::optimizer_info(size_t index, volt_optimizer_info& out) const {
+  if (index >= optimizers_.size()) return false;
+  const OptimizerSlot& slot = optimizers_[index];
+  out.optimizer = slot.optimizer;
+  out.has_scheduler = slot.scheduler != nullptr;
+  out.interval = slot.interval;
+  out.frequency = slot.frequency;
+  out.scheduler_name = slot.name.empty() ? nullptr : slot.name.c_str();
+  return true;
+}
+
+void Trainer::set_accumulate_grad_batches(int64_t n) {
+  if (n < 1)
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                "accumulate_grad_batches must be >= 1, got " + std::to_string(n));
+  if (hook_ != VOLT_HOOK_ON_TRAIN_EPOCH_START)
+    throw Error(VOLT_ERROR_FAILED_PRECONDITION,
+                "accumulate_grad_batches can only change in on_train_epoch_start");
+  options_.accumulate_grad_batches = n;
+}
+
 void Trainer::request_stop(const std::string& reason) {
   should_stop_ = true;
   if (stop_reason_.empty()) stop_reason_ = reason;
@@ -246,6 +267,7 @@ void Trainer::configure_optimizers() {
       slot.interval = cfg->interval;
       slot.frequency = cfg->frequency > 0 ? cfg->frequency : 1;
       if (cfg->monitor != nullptr) slot.monitor = cfg->monitor;
+      if (cfg->name != nullptr) slot.name = cfg->name;
     }
     static_cast<Sink*>(ctx)->slots->push_back(slot);
     return nullptr;
@@ -308,12 +330,13 @@ void Trainer::on_exception(const std::string& message) {
   a.message = message.c_str();
   a.module = c_.module.get();
   // Best effort: an error inside on_exception must not hide the original one.
-  for (auto* cb : ordered_callbacks_) {
-    volt_error* err = cb->on_hook(cb, VOLT_HOOK_ON_EXCEPTION, &a);
-    if (err != nullptr) volt::detail::host().error_free(err);
-  }
-  volt_error* err = c_.module->on_hook(c_.module.get(), VOLT_HOOK_ON_EXCEPTION, &a);
-  if (err != nullptr) volt::detail::host().error_free(err);
+  auto report = [](volt_error* err) {
+    if (err == nullptr) return;
+    spdlog::error("on_exception: {}", volt::detail::host().error_message(err));
+    volt::detail::host().error_free(err);
+  };
+  for (auto* cb : ordered_callbacks_) report(cb->on_hook(cb, VOLT_HOOK_ON_EXCEPTION, &a));
+  report(c_.module->on_hook(c_.module.get(), VOLT_HOOK_ON_EXCEPTION, &a));
 }
 
 }  // namespace volt::host

@@ -33,6 +33,7 @@ struct OptimizerSlot {
   int32_t interval = VOLT_INTERVAL_EPOCH;
   int32_t frequency = 1;
   std::string monitor;
+  std::string name;  // lr_scheduler_config name, "" when unnamed
 };
 
 class Trainer : public TrainerServices {
@@ -62,6 +63,9 @@ class Trainer : public TrainerServices {
   bool callback_metric(const std::string& name, double& out) const override;
   void request_stop(const std::string& reason) override;
   void save_checkpoint(const std::string& path, bool weights_only) override;
+  size_t optimizer_count() const override { return optimizers_.size(); }
+  bool optimizer_info(size_t index, volt_optimizer_info& out) const override;
+  void set_accumulate_grad_batches(int64_t n) override;
 
   // The checkpoint the default checkpointing wrote last ("" if none).
   const std::string& last_checkpoint() const { return last_default_checkpoint_; }

@@ -83,6 +83,15 @@ TrainerOptions TrainerOptions::from_json(const nlohmann::json& t) {
   o.default_root_dir = value_or<std::string>(t, "default_root_dir", "");
   if (auto it = t.find("fast_dev_run"); it != t.end() && !it->is_null())
     o.fast_dev_run = it->is_boolean() ? (it->get<bool>() ? 1 : 0) : it->get<int64_t>();
+  // Lightning's overfit_batches: the same few training batches every epoch (no reshuffling),
+  // and as many validation batches.
+  if (auto it = t.find("overfit_batches"); it != t.end() && it->is_number() && it->get<double>() > 0) {
+    o.overfit = true;
+    o.limit_train_batches = BatchLimit::from_json(*it, "overfit_batches");
+    o.limit_val_batches = o.limit_train_batches;
+  }
+  if (auto it = t.find("max_time"); it != t.end() && !it->is_null())
+    o.max_time = it->get<std::string>();
   if (o.fast_dev_run > 0) {
     // Lightning: n batches of every loop, one epoch, no sanity check, no logging.
     for (BatchLimit* l : {&o.limit_train_batches, &o.limit_val_batches, &o.limit_test_batches,

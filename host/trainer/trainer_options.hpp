@@ -40,6 +40,8 @@ struct TrainerOptions {
   bool inference_mode = true;
   std::string default_root_dir;  // "" = current directory
   int64_t fast_dev_run = 0;      // 0 = off, n = run n batches of each loop
+  bool overfit = false;          // overfit_batches > 0: train on the epoch-0 batches every epoch
+  std::string max_time;          // "DD:HH:MM:SS" or "" (run_command adds a timer callback)
 
   static TrainerOptions from_json(const nlohmann::json& trainer);
 };

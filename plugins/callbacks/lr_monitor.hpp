@@ -1,17 +1,15 @@
 // `lr_monitor`: Lightning's LearningRateMonitor: logs "lr-<Optimizer>" (and momentum) at every
 // step and/or epoch, through the host's self.log service (on_train_batch_start logs per step,
-// on_train_epoch_start per epoch, as Lightning's fx_validator allows).
-//
-// NOT EXPORTED: in host ABI 1.1 a callback cannot see the optimizers (configure_optimizers hands
-// them to the host only; hook args carry optimizer_idx, not the optimizer). optimizers() is the
-// one missing piece; it needs a host service listing the running fit's optimizers with their
-// scheduler configs, plus a momentum/betas getter on volt_optimizer (see the report).
+// on_train_epoch_start per epoch, as Lightning's fx_validator allows). The optimizers come from
+// the host's optimizer_info service (ABI 1.1).
 #pragma once
 
 #include "common.hpp"
 #include "lr_monitor_logic.hpp"
 
 #include <volt/sdk.hpp>
+
+#include <cmath>
 
 namespace volt::callbacks {
 
@@ -44,9 +42,33 @@ class LearningRateMonitor : public Callback {
  private:
   // The running fit's optimizers with their current learning rates.
   std::vector<LrOptimizerInfo> optimizers() const {
-    throw Error(VOLT_ERROR_UNIMPLEMENTED,
-                "lr_monitor: this host does not expose the optimizers to callbacks (needs a host "
-                "service listing the fit's optimizers and scheduler configs)");
+    const volt_host_api& host = volt::detail::host();
+    if (!VOLT_HAS_FIELD(&host, volt_host_api, optimizer_info))
+      throw Error(VOLT_ERROR_UNIMPLEMENTED,
+                  "lr_monitor needs a host with ABI 1.1 or newer (optimizer_info)");
+    std::vector<LrOptimizerInfo> out;
+    size_t n = host.optimizer_count(context());
+    for (size_t k = 0; k < n; ++k) {
+      volt_optimizer_info info{};
+      info.struct_size = sizeof(info);
+      if (!host.optimizer_info(context(), k, &info) || info.optimizer == nullptr) continue;
+      const volt_optimizer* opt = info.optimizer;
+      LrOptimizerInfo o;
+      o.class_name = opt->name(opt);
+      size_t groups = opt->param_group_count(opt);
+      bool has_momentum = VOLT_HAS_FIELD(opt, volt_optimizer, get_momentum) && opt->get_momentum;
+      for (size_t g = 0; g < groups; ++g) {
+        o.group_names.emplace_back();
+        o.lrs.push_back(opt->get_lr(opt, g));
+        double m = has_momentum ? opt->get_momentum(opt, g) : 0.0;
+        o.momentum.push_back(std::isnan(m) ? 0.0 : m);
+      }
+      o.has_scheduler = info.has_scheduler;
+      if (info.scheduler_name != nullptr) o.scheduler_name = std::string(info.scheduler_name);
+      o.scheduler_interval = info.interval == VOLT_INTERVAL_STEP ? "step" : "epoch";
+      out.push_back(std::move(o));
+    }
+    return out;
   }
 
   void log_stats(bool at_batch_start) {

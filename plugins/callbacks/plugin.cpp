@@ -1,9 +1,11 @@
 // The callbacks shipped with Volt (Lightning's callbacks, configured with Lightning's options).
-// lr_monitor.hpp is compiled but not exported until the host lets callbacks see optimizers.
 #include "early_stopping.hpp"
+#include "gradient_accumulation_scheduler.hpp"
 #include "lr_monitor.hpp"
 #include "model_checkpoint.hpp"
+#include "on_exception_checkpoint.hpp"
 #include "timer.hpp"
 
-VOLT_PLUGINS(volt::callbacks::EarlyStopping, volt::callbacks::ModelCheckpoint,
-             volt::callbacks::Timer)
+VOLT_PLUGINS(volt::callbacks::EarlyStopping, volt::callbacks::GradientAccumulationScheduler,
+             volt::callbacks::LearningRateMonitor, volt::callbacks::ModelCheckpoint,
+             volt::callbacks::OnExceptionCheckpoint, volt::callbacks::Timer)

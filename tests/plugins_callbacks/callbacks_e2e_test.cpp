@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <set>
 
 namespace volt::trainer_test {
@@ -20,7 +21,9 @@ TEST_CASE("volt plugins lists the shipped callbacks", "[callbacks][e2e]") {
   for (const auto& p : listed["plugins"])
     if (p["kind"] == "callback" && p["file"].get<std::string>().find("volt_callbacks") != std::string::npos)
       ids.insert(p["id"].get<std::string>());
-  CHECK(ids == std::set<std::string>{"early_stopping", "model_checkpoint", "timer"});
+  CHECK(ids == std::set<std::string>{"early_stopping", "gradient_accumulation_scheduler",
+                                     "lr_monitor", "model_checkpoint", "on_exception_checkpoint",
+                                     "timer"});
   for (const auto& s : listed["skipped"])
     CHECK(s["file"].get<std::string>().find("volt_callbacks") == std::string::npos);
 }
@@ -73,6 +76,84 @@ TEST_CASE("timer stops the fit once the duration is used up", "[callbacks][e2e]"
   CHECK_THAT(r.out + r.err,
              Catch::Contains("Time limit reached. Elapsed time is 0:00:00. Signaling Trainer to stop."));
   CHECK(column(tmp, "train_loss").size() < 6);  // not even one epoch of 6 steps
+}
+
+TEST_CASE("trainer.max_time adds Lightning's Timer callback", "[callbacks][e2e]") {
+  TempDir tmp("cb-e2e");
+  ProcessResult r = volt(fit_args(tmp, {"--trainer.max_time=00:00:00:00"}), tmp);
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out + r.err, Catch::Contains("Time limit reached."));
+  CHECK(column(tmp, "train_loss").size() == 1);  // checked after every step: stops after one
+}
+
+TEST_CASE("lr_monitor logs the learning rate the scheduler set, at every step", "[callbacks][e2e]") {
+  TempDir tmp("cb-e2e");
+  // StepLR(step_size=2, gamma=0.5) stepped every optimizer step, from lr 0.05.
+  ProcessResult r = volt(fit_args(tmp, {"--trainer.max_epochs=1", "--callbacks+=lr_monitor",
+                                        "--callbacks.logging_interval=step",
+                                        R"(--model.lr_scheduler={"name": "step", "step_size": 2, "gamma": 0.5, "interval": "step"})"}),
+                         tmp);
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> lrs = column(tmp, "lr-Adam");
+  REQUIRE(lrs.size() == 6);  // 192 samples / 32: logged at the start of each of 6 steps
+  for (size_t k = 0; k < lrs.size(); ++k) {
+    INFO("step " << k);
+    CHECK(std::stod(lrs[k]) == Approx(0.05 * std::pow(0.5, static_cast<double>(k / 2))).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("lr_monitor without a logger is Lightning's error", "[callbacks][e2e]") {
+  TempDir tmp("cb-e2e");
+  ProcessResult r = volt(fit_args(tmp, {"--logger=false", "--callbacks+=lr_monitor"}), tmp);
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out + r.err, Catch::Contains("Cannot use `LearningRateMonitor` callback with `Trainer` "
+                                            "that has no logger."));
+}
+
+TEST_CASE("gradient_accumulation_scheduler changes accumulate_grad_batches by epoch",
+          "[callbacks][e2e]") {
+  TempDir tmp("cb-e2e");
+  // 6 batches per epoch: epoch 0 accumulates 1 (6 steps), epochs 1-2 accumulate 3 (2 steps each).
+  ProcessResult r = volt(fit_args(tmp, {"--trainer.max_epochs=3", "--callbacks+=gradient_accumulation_scheduler",
+                                        R"(--callbacks.scheduling={"1": 3})"}),
+                         tmp);
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> steps = column(tmp, "step");
+  REQUIRE_FALSE(steps.empty());
+  CHECK(std::stoll(steps.back()) == 6 + 2 + 2 - 1);  // Lightning logs at step - 1 for the last
+  ProcessResult bad = volt(fit_args(tmp, {"--callbacks+=gradient_accumulation_scheduler",
+                                          R"(--callbacks.scheduling={"1": 0})"}), tmp);
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.out + bad.err, Catch::Contains("Accumulation factor should be an int greater than 0"));
+}
+
+TEST_CASE("on_exception_checkpoint saves where a failing fit stopped", "[callbacks][e2e]") {
+  TempDir tmp("cb-e2e");
+  // The plateau scheduler monitors a metric nobody logs: the fit fails at the end of epoch 0.
+  ProcessResult r = volt(fit_args(tmp, {"--callbacks+=on_exception_checkpoint",
+                                        "--callbacks.dirpath=" + (tmp / "exc").string(),
+                                        R"(--model.lr_scheduler={"name": "plateau", "monitor": "nope"})"}),
+                         tmp);
+  INFO(describe(r));
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out + r.err, Catch::Contains("nope"));
+  CHECK(fs::exists(tmp / "exc" / "on_exception.ckpt"));
+}
+
+TEST_CASE("overfit_batches trains on the same batches every epoch", "[callbacks][e2e]") {
+  TempDir a("cb-e2e");
+  // 2 batches of 32 random labels, 30 epochs: only a fixed set of batches can be memorised.
+  ProcessResult r = volt(fit_args(a, {"--trainer.overfit_batches=2", "--trainer.max_epochs=30"}), a);
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> loss = column(a, "train_loss");
+  REQUIRE(loss.size() == 60);
+  CHECK(std::stod(loss.back()) < 0.2 * std::stod(loss.front()));  // memorised 64 random labels
+  std::vector<std::string> val = column(a, "val_loss");
+  CHECK(val.size() == 30);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #define VOLT_C_HOST_H
 
 #include "abi.h"
+#include "optimizer.h"
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -131,6 +132,15 @@ typedef struct volt_host_api {
    * atomically: a temporary file, fsync, rename. Only rank 0 writes; every rank must call it.
    * [main-thread], only from callback hooks during fit. */
   volt_error* (*save_checkpoint)(volt_host_context* ctx, const char* path, bool weights_only);
+  /* Number of optimizers the module configured (0 before configure_optimizers). [main-thread] */
+  size_t (*optimizer_count)(const volt_host_context* ctx);
+  /* Fills `out` (up to out->struct_size) for optimizer `index`; false when out of range.
+   * [main-thread] */
+  bool (*optimizer_info)(const volt_host_context* ctx, size_t index, volt_optimizer_info* out);
+  /* Lightning's trainer.accumulate_grad_batches = n, as GradientAccumulationScheduler sets it;
+   * takes effect from the next training batch. VOLT_ERROR_INVALID_ARGUMENT when n < 1.
+   * [main-thread], only from on_train_epoch_start. */
+  volt_error* (*set_accumulate_grad_batches)(volt_host_context* ctx, int64_t n);
 } volt_host_api;
 
 #ifdef __cplusplus

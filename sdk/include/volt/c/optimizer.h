@@ -39,10 +39,24 @@ typedef struct volt_optimizer {
   volt_error* (*save_state)(const struct volt_optimizer* self, const volt_byte_sink* sink);
   /* Restores what save_state wrote. `data` is borrowed. */
   volt_error* (*load_state)(struct volt_optimizer* self, const void* data, size_t size);
+  /* Momentum of one group (SGD's momentum, Adam's beta1), or NaN when the optimizer has none.
+   * For learning-rate monitors. */
+  double (*get_momentum)(const struct volt_optimizer* self, size_t group);
 } volt_optimizer;
 
 /* When the host steps a scheduler (Lightning's lr_scheduler_config). */
 enum { VOLT_INTERVAL_EPOCH = 0, VOLT_INTERVAL_STEP = 1 };
+
+/* One optimizer of the running fit as callbacks see it (Lightning's trainer.optimizers with
+ * trainer.lr_scheduler_configs); filled by volt_host_api.optimizer_info. */
+typedef struct volt_optimizer_info {
+  size_t struct_size;
+  const struct volt_optimizer* optimizer; /* borrowed; valid until the fit's teardown */
+  bool has_scheduler;
+  int32_t interval;           /* VOLT_INTERVAL_* of its scheduler */
+  int32_t frequency;
+  const char* scheduler_name; /* lr_scheduler_config name, or NULL; valid as `optimizer` */
+} volt_optimizer_info;
 
 typedef struct volt_scheduler_config {
   size_t struct_size;

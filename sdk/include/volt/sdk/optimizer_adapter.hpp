@@ -6,6 +6,8 @@
 #include <volt/sdk/module.hpp>
 #include <volt/sdk/optimizer_state.hpp>
 
+#include <limits>
+
 namespace volt::detail {
 
 inline const char* optimizer_class_name(const torch::optim::Optimizer& o) {
@@ -75,6 +77,14 @@ struct OptimizerAdapter {
     };
     table.save_state = [](const volt_optimizer* self, const volt_byte_sink* sink) {
       return guard([&] { write_pickled(optimizer_state_dict(*get(self).optimizer), sink); });
+    };
+    table.get_momentum = [](const volt_optimizer* self, size_t group) {
+      auto* o = &get(self).optimizer->param_groups().at(group).options();
+      if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(o)) return sgd->momentum();
+      if (auto* rms = dynamic_cast<torch::optim::RMSpropOptions*>(o)) return rms->momentum();
+      if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(o)) return std::get<0>(adamw->betas());
+      if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(o)) return std::get<0>(adam->betas());
+      return std::numeric_limits<double>::quiet_NaN();
     };
     table.load_state = [](volt_optimizer* self, const void* data, size_t size) {
       return guard([&] {
