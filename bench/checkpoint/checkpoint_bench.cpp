@@ -2,9 +2,9 @@
 // Adam state, the way the trainer does it, against writing and reading the same number of
 // bytes with plain file I/O, side by side in one run.
 //
-// Volt save: the optimizer state crosses the C ABI pickled (volt_optimizer.save_state), the
-// host reads it back, builds the checkpoint dict and writes it with write_torch_file behind an
-// AtomicFile (temporary file, fsync, rename, fsync of the folder).
+// Volt save: the optimizer state crosses the C ABI (volt_optimizer.save_state: JSON structure
+// plus tensor handles), the host builds the checkpoint dict and writes it with write_torch_file
+// behind an AtomicFile (temporary file, fsync, rename, fsync of the folder).
 // Volt load: load_checkpoint_file, load_state_dict into the live parameters, and the
 // optimizer's state back through volt_optimizer.load_state.
 // Plain I/O: write(2) of a buffer of the checkpoint's size to a temporary file, fsync, rename
@@ -12,8 +12,6 @@
 //
 //   volt_bench_checkpoint [--params-millions=100] [--repeats=3] [--dir=DIR]
 #include "checkpoint/checkpoint_file.hpp"
-#include "checkpoint/pickle_reader.hpp"
-#include "checkpoint/pickle_writer.hpp"
 #include "checkpoint/state_dict.hpp"
 
 #include <volt/sdk/optimizer_adapter.hpp>
@@ -67,14 +65,9 @@ Model make_model(int64_t millions) {
 }
 
 c10::IValue optimizer_state(Model& m) {
-  std::vector<char> bytes;
-  volt_byte_sink sink{&bytes, [](void* ctx, const void* data, size_t size) {
-                        auto* out = static_cast<std::vector<char>*>(ctx);
-                        out->insert(out->end(), static_cast<const char*>(data),
-                                    static_cast<const char*>(data) + size);
-                      }};
-  volt::detail::check(m.adapter->table.save_state(&m.adapter->table, &sink), "save_state");
-  return volt::host::read_torch_bytes(bytes.data(), bytes.size()).value;
+  volt::StateCollector collected;
+  volt::detail::check(m.adapter->table.save_state(&m.adapter->table, collected.sink()), "save_state");
+  return collected.value();
 }
 
 void volt_save(Model& m, const fs::path& path) {
@@ -93,9 +86,8 @@ void volt_load(Model& m, const fs::path& path) {
   volt::host::CheckpointFile file = volt::host::load_checkpoint_file(path);
   volt::host::load_state_dict(m.params, file.state_dict(), file.name());
   const c10::IValue& opt = file.find("optimizer_states")->toListRef()[0];
-  std::vector<char> bytes = volt::host::torch_file_bytes(opt);
-  volt::detail::check(m.adapter->table.load_state(&m.adapter->table, bytes.data(), bytes.size()),
-                      "load_state");
+  volt::StateView view(opt);
+  volt::detail::check(m.adapter->table.load_state(&m.adapter->table, view.get()), "load_state");
 }
 
 void plain_write(const std::vector<char>& buffer, const fs::path& path) {

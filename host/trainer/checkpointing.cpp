@@ -4,10 +4,10 @@
 // <log_dir>/checkpoints/epoch={E}-step={S}.ckpt, keeping only the latest).
 #include "trainer/trainer.hpp"
 
-#include "checkpoint/pickle_reader.hpp"
 #include "checkpoint/state_dict.hpp"
 
 #include <volt/sdk/ivalue_json.hpp>
+#include <volt/sdk/state_codec.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -25,18 +25,13 @@ using Dict = c10::impl::GenericDict;
 
 Dict new_dict() { return Dict(c10::StringType::get(), c10::AnyType::get()); }
 
-// Reads state a plugin pickled through a volt_byte_sink.
+// The state a plugin writes through save_state (optimizer or scheduler), as a checkpoint entry.
 template <class Table, class SaveFn>
-c10::IValue pickled_state(Table* table, SaveFn save, const std::string& label, const char* what) {
-  std::vector<char> bytes;
-  volt_byte_sink sink{&bytes, [](void* ctx, const void* data, size_t size) {
-                        auto* out = static_cast<std::vector<char>*>(ctx);
-                        const char* p = static_cast<const char*>(data);
-                        out->insert(out->end(), p, p + size);
-                      }};
-  check_plugin(save(table, &sink), label, what);
+c10::IValue plugin_state(Table* table, SaveFn save, const std::string& label, const char* what) {
+  volt::StateCollector collected;
+  check_plugin(save(table, collected.sink()), label, what);
   try {
-    return read_torch_bytes(bytes.data(), bytes.size()).value;
+    return collected.value();
   } catch (const Error& e) {
     throw Error(e.code(), label + " (" + what + "): " + e.what());
   }
@@ -48,11 +43,6 @@ std::optional<c10::IValue> hparams_of(const char* json) {
   nlohmann::json j = nlohmann::json::parse(json);
   if (!j.is_object() || j.empty()) return std::nullopt;
   return json_to_ivalue(j);
-}
-
-// Lightning adds the default ModelCheckpoint only when the user configured none.
-bool is_checkpoint_callback(const CallbackInstance& cb) {
-  return cb.label().find("'model_checkpoint'") != std::string::npos;
 }
 
 }  // namespace
@@ -81,18 +71,24 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
   if (!weights_only) {
     Dict callbacks = new_dict();
     for (auto& cb : c_.callbacks) {
+      c10::IValue state;
+      auto save = cb.optional(&volt_callback::save_state, VOLT_FIELD_END(volt_callback, save_state));
       auto state_json = cb.optional(&volt_callback::state_json,
                                     VOLT_FIELD_END(volt_callback, state_json));
-      if (state_json == nullptr) continue;
-      const char* text = state_json(cb.get());
-      nlohmann::json j = nlohmann::json::parse(text != nullptr ? text : "{}");
-      if (!j.is_object() || j.empty()) continue;  // Lightning stores non-empty states only
+      if (save != nullptr) {
+        state = plugin_state(cb.get(), save, cb.label(), "save_state");
+      } else if (state_json != nullptr) {
+        const char* text = state_json(cb.get());
+        state = json_to_ivalue(nlohmann::json::parse(text != nullptr ? text : "{}"));
+      }
+      // Lightning stores non-empty states only.
+      if (!state.isGenericDict() || state.toGenericDict().empty()) continue;
       std::string key = cb->state_key(cb.get());
       if (callbacks.contains(key))
         throw Error(VOLT_ERROR_ALREADY_EXISTS,
                     "two callbacks save their state under the key '" + key +
                         "'; give one of them another state_key");
-      callbacks.insert(key, json_to_ivalue(j));
+      callbacks.insert(key, state);
     }
     ck.insert("callbacks", callbacks);
 
@@ -101,7 +97,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
     for (auto& slot : optimizers_) {
       if (slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, save_state) &&
           slot.optimizer->save_state != nullptr) {
-        optimizers.push_back(pickled_state(slot.optimizer, slot.optimizer->save_state,
+        optimizers.push_back(plugin_state(slot.optimizer, slot.optimizer->save_state,
                                            c_.module.label(), "optimizer save_state"));
       } else {
         spdlog::warn("{}: the optimizer cannot save its state (plugin built for ABI 1.0); the "
@@ -111,7 +107,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
       if (slot.scheduler == nullptr) continue;
       if (slot.scheduler->struct_size >= VOLT_FIELD_END(volt_lr_scheduler, save_state) &&
           slot.scheduler->save_state != nullptr)
-        schedulers.push_back(pickled_state(slot.scheduler, slot.scheduler->save_state,
+        schedulers.push_back(plugin_state(slot.scheduler, slot.scheduler->save_state,
                                            c_.module.label(), "lr_scheduler save_state"));
       else
         schedulers.push_back(new_dict());
@@ -146,9 +142,8 @@ void Trainer::save_checkpoint(const std::string& path, bool weights_only) {
 
 bool Trainer::default_checkpointing() const {
   if (!options_.enable_checkpointing || options_.fast_dev_run > 0) return false;
-  for (const auto& cb : c_.callbacks)
-    if (is_checkpoint_callback(cb)) return false;
-  return true;
+  // Lightning adds the default ModelCheckpoint only when the user configured none.
+  return !has_callback("model_checkpoint");
 }
 
 void Trainer::save_default_checkpoint() {

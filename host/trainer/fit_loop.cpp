@@ -27,7 +27,7 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
     if (ckpt) restore_weights(*ckpt);
     if (resuming) restore_callbacks(*ckpt);
     configure_optimizers();
-    if (options_.enable_model_summary && info_.global_rank == 0)
+    if (options_.enable_model_summary && info_.global_rank == 0 && !has_callback("model_summary"))
       print_model_summary(c_.module.get(), 1, stdout);
     log_hyperparameters();
     call_hook(VOLT_HOOK_ON_FIT_START);
@@ -242,8 +242,15 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
     volt::release_ref(scaled);
     c_.strategy.check(err, "backward");
     call_hook(VOLT_HOOK_ON_AFTER_BACKWARD);
-    if (should_step)
+    if (should_step) {
       for (auto& slot : optimizers_) optimizer_step(slot);
+      // Lightning's update_lr_schedulers("step"): after the optimizers, every `frequency`
+      // batches of the epoch (batch_idx + 1), on batches that stepped.
+      for (auto& slot : optimizers_)
+        if (slot.scheduler != nullptr && slot.interval == VOLT_INTERVAL_STEP &&
+            (batch_idx + 1) % slot.frequency == 0)
+          c_.module.check(slot.scheduler->step(slot.scheduler, false, 0.0), "lr_scheduler.step");
+    }
   }
   // The step is done: a checkpoint from here on resumes with the next batch.
   ++progress_.batch.total.processed, ++progress_.batch.current.processed;
@@ -277,9 +284,6 @@ void Trainer::optimizer_step(OptimizerSlot& slot) {
   ++global_step_;
   ++progress_.optimizer_step.total.completed;
   progress_.optimizer_step.current = progress_.optimizer_step.total;
-  if (slot.scheduler != nullptr && slot.interval == VOLT_INTERVAL_STEP &&
-      global_step_ % slot.frequency == 0)
-    c_.module.check(slot.scheduler->step(slot.scheduler, false, 0.0), "lr_scheduler.step");
 }
 
 void Trainer::clip_gradients(volt_optimizer* optimizer) {
@@ -298,15 +302,23 @@ void Trainer::clip_gradients(volt_optimizer* optimizer) {
 }
 
 void Trainer::step_schedulers(int32_t interval, bool skip_monitored) {
+  // Lightning: with manual optimization the module steps its schedulers itself.
+  if (!automatic_optimization_) return;
   for (auto& slot : optimizers_) {
     if (slot.scheduler == nullptr || slot.interval != interval) continue;
     if (skip_monitored && !slot.monitor.empty()) continue;
     if ((current_epoch_ + 1) % slot.frequency != 0) continue;
     double metric = 0;
     bool has = !slot.monitor.empty() && metrics_.callback_metric(slot.monitor, metric);
-    if (!slot.monitor.empty() && !has)
+    if (!slot.monitor.empty() && !has) {
+      std::string available;
+      for (const auto& [name, value] : metrics_.callback_metrics())
+        available += (available.empty() ? "" : ", ") + name;
       throw Error(VOLT_ERROR_NOT_FOUND,
-                  "lr scheduler monitors '" + slot.monitor + "', which was not logged");
+                  "ReduceLROnPlateau conditioned on metric " + slot.monitor +
+                      " which is not available. Available metrics are: [" + available +
+                      "]. Condition can be set using `monitor` key in lr scheduler dict");
+    }
     c_.module.check(slot.scheduler->step(slot.scheduler, has, metric), "lr_scheduler.step");
   }
 }

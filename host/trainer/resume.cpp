@@ -4,11 +4,11 @@
 #include "trainer/trainer.hpp"
 
 #include "checkpoint/ckpt_path.hpp"
-#include "checkpoint/pickle_writer.hpp"
 #include "checkpoint/state_dict.hpp"
 
 #include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/refs.hpp>
+#include <volt/sdk/state_codec.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <spdlog/spdlog.h>
@@ -43,32 +43,20 @@ void Trainer::restore_weights(const CheckpointFile& ckpt) {
   load_state_dict(live, ckpt.state_dict(), ckpt.name());
 }
 
-void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
-  const c10::IValue* saved = ckpt.find("callbacks");
-  if (saved == nullptr || !saved->isGenericDict()) return;
-  const auto& states = saved->toGenericDict();
-  for (auto& cb : c_.callbacks) {
-    auto it = states.find(c10::IValue(std::string(cb->state_key(cb.get()))));
-    if (it == states.end()) continue;
-    auto load = cb.optional(&volt_callback::load_state_json,
-                            VOLT_FIELD_END(volt_callback, load_state_json));
-    if (load == nullptr) {
-      spdlog::warn("{}: the checkpoint has state for it, but it cannot load state", cb.label());
-      continue;
-    }
-    std::string text = ivalue_to_json(it->value()).dump();
-    cb.check(load(cb.get(), text.c_str()), "load_state_json");
-  }
-}
-
 namespace {
 
-// What a plugin's load_state reads: the pickled state dict.
+// Hands a checkpoint entry to a plugin's load_state (tensors shared, not copied).
 template <class Table, class LoadFn>
-void load_pickled(Table* table, LoadFn load, const c10::IValue& state, const std::string& label,
-                  const char* what) {
-  std::vector<char> bytes = torch_file_bytes(state);
-  check_plugin(load(table, bytes.data(), bytes.size()), label, what);
+void load_plugin_state(Table* table, LoadFn load, const c10::IValue& state,
+                       const std::string& label, const char* what) {
+  std::optional<volt::StateView> view;
+  try {
+    view.emplace(state);
+  } catch (const Error& e) {
+    throw Error(e.code(), label + " (" + what + "): the checkpoint's state cannot be passed on: " +
+                              e.what());
+  }
+  check_plugin(load(table, view->get()), label, what);
 }
 
 bool empty_dict(const c10::IValue& v) { return v.isGenericDict() && v.toGenericDict().empty(); }
@@ -89,6 +77,30 @@ const c10::IValue& list_entry(const CheckpointFile& ckpt, const char* key, size_
 }
 
 }  // namespace
+
+void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
+  const c10::IValue* saved = ckpt.find("callbacks");
+  if (saved == nullptr || !saved->isGenericDict()) return;
+  const auto& states = saved->toGenericDict();
+  for (auto& cb : c_.callbacks) {
+    auto it = states.find(c10::IValue(std::string(cb->state_key(cb.get()))));
+    if (it == states.end()) continue;
+    auto load = cb.optional(&volt_callback::load_state, VOLT_FIELD_END(volt_callback, load_state));
+    if (load != nullptr) {
+      load_plugin_state(cb.get(), load, it->value(), cb.label(), "load_state");
+      continue;
+    }
+    auto load_json = cb.optional(&volt_callback::load_state_json,
+                                 VOLT_FIELD_END(volt_callback, load_state_json));
+    if (load_json == nullptr) {
+      spdlog::warn("{}: the checkpoint has state for it, but it cannot load state", cb.label());
+      continue;
+    }
+    std::string text = ivalue_to_json(it->value()).dump();
+    cb.check(load_json(cb.get(), text.c_str()), "load_state_json");
+  }
+}
+
 
 void Trainer::restore_training_state(const CheckpointFile& ckpt) {
   // Loops: where the saved run was.
@@ -139,13 +151,13 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
       spdlog::warn("{}: optimizer {} state not restored ({})", c_.module.label(), i,
                    can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0");
     else
-      load_pickled(slot.optimizer, slot.optimizer->load_state, state, c_.module.label(),
+      load_plugin_state(slot.optimizer, slot.optimizer->load_state, state, c_.module.label(),
                    "optimizer load_state");
     if (slot.scheduler == nullptr) continue;
     const c10::IValue& sched = list_entry(ckpt, "lr_schedulers", scheduler_count, s++);
     if (slot.scheduler->struct_size >= VOLT_FIELD_END(volt_lr_scheduler, load_state) &&
         slot.scheduler->load_state != nullptr)
-      load_pickled(slot.scheduler, slot.scheduler->load_state, sched, c_.module.label(),
+      load_plugin_state(slot.scheduler, slot.scheduler->load_state, sched, c_.module.label(),
                    "lr_scheduler load_state");
   }
 

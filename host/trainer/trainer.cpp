@@ -101,6 +101,12 @@ bool Trainer::callback_metric(const std::string& name, double& out) const {
   return metrics_.callback_metric(name, out);
 }
 
+bool Trainer::has_callback(const std::string& id) const {
+  for (const auto& cb : c_.callbacks)
+    if (cb.label().find("'" + id + "'") != std::string::npos) return true;
+  return false;
+}
+
 bool Trainer::optimizer_info(size_t index, volt_optimizer_info& out) const {
   if (index >= optimizers_.size()) return false;
   const OptimizerSlot& slot = optimizers_[index];

@@ -83,6 +83,8 @@ class Trainer : public TrainerServices {
   void call_hook(int32_t hook, volt_hook_args args = {});
   void call_callbacks(int32_t hook, const volt_hook_args& args, bool monitoring);
   void call_module(int32_t hook, const volt_hook_args& args);
+  // Whether a callback plugin with this id is configured (defaults it replaces are skipped).
+  bool has_callback(const std::string& id) const;
   volt_hook_args batch_args(const HostBatch& batch, int64_t batch_idx) const;
 
   // --- checkpoints (checkpointing.cpp, resume.cpp) ---

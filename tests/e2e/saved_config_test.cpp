@@ -7,6 +7,7 @@
 //  - seed_everything decides the initial weights (another seed, other losses);
 //  - config errors exit with code 2 and list what is available; a missing Fashion-MNIST folder
 //    names the package that provides it.
+#include "support/csv_column.hpp"
 #include "support/subprocess.hpp"
 #include "support/trainer_harness.hpp"
 
@@ -56,23 +57,7 @@ std::vector<std::string> fit_args(const std::string& root, int seed) {
 
 // The train_loss column of a metrics.csv, as written.
 std::vector<std::string> train_losses(const fs::path& csv) {
-  std::vector<std::string> lines = read_lines(csv);
-  std::vector<std::string> out;
-  if (lines.empty()) return out;
-  auto split = [](const std::string& line) {
-    std::vector<std::string> cells;
-    std::stringstream s(line);
-    for (std::string cell; std::getline(s, cell, ',');) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    return cells;
-  };
-  std::vector<std::string> header = split(lines[0]);
-  auto col = std::find(header.begin(), header.end(), "train_loss") - header.begin();
-  for (size_t i = 1; i < lines.size(); ++i) {
-    std::vector<std::string> cells = split(lines[i]);
-    if (static_cast<size_t>(col) < cells.size() && !cells[col].empty()) out.push_back(cells[col]);
-  }
-  return out;
+  return test_csv::csv_column(csv, "train_loss");
 }
 
 TEST_CASE("volt fit --config <saved config.json> reproduces the run", "[e2e][config]") {

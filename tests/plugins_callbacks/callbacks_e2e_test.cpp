@@ -21,9 +21,10 @@ TEST_CASE("volt plugins lists the shipped callbacks", "[callbacks][e2e]") {
   for (const auto& p : listed["plugins"])
     if (p["kind"] == "callback" && p["file"].get<std::string>().find("volt_callbacks") != std::string::npos)
       ids.insert(p["id"].get<std::string>());
-  CHECK(ids == std::set<std::string>{"early_stopping", "gradient_accumulation_scheduler",
-                                     "lr_monitor", "model_checkpoint", "on_exception_checkpoint",
-                                     "timer"});
+  CHECK(ids == std::set<std::string>{"early_stopping", "ema_weight_averaging",
+                                     "gradient_accumulation_scheduler",
+                                     "lr_monitor", "model_checkpoint", "model_summary",
+                                     "on_exception_checkpoint", "timer"});
   for (const auto& s : listed["skipped"])
     CHECK(s["file"].get<std::string>().find("volt_callbacks") == std::string::npos);
 }
@@ -76,6 +77,29 @@ TEST_CASE("timer stops the fit once the duration is used up", "[callbacks][e2e]"
   CHECK_THAT(r.out + r.err,
              Catch::Contains("Time limit reached. Elapsed time is 0:00:00. Signaling Trainer to stop."));
   CHECK(column(tmp, "train_loss").size() < 6);  // not even one epoch of 6 steps
+}
+
+TEST_CASE("model_summary replaces the default summary and shows max_depth levels",
+          "[callbacks][e2e]") {
+  TempDir tmp("cb-e2e");
+  // The default (trainer.enable_model_summary): top-level children only, printed once.
+  ProcessResult plain = volt(fit_args(tmp, {"--trainer.max_epochs=1", "--trainer.enable_model_summary=true",
+                                            "--logger=false"}), tmp);
+  REQUIRE(plain.exit_code == 0);
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count(plain.out, "Total params") == 1);
+  CHECK(plain.out.find("layers.0 ") == std::string::npos);  // a grandchild: below depth 1
+  ProcessResult deep = volt(fit_args(tmp, {"--trainer.max_epochs=1", "--trainer.enable_model_summary=true",
+                                           "--logger=false", "--callbacks+=model_summary",
+                                           "--callbacks.max_depth=-1"}), tmp);
+  INFO(describe(deep));
+  REQUIRE(deep.exit_code == 0);
+  CHECK(count(deep.out, "Total params") == 1);  // the callback's, instead of the default
+  CHECK(deep.out.find("layers.0 ") != std::string::npos);
 }
 
 TEST_CASE("trainer.max_time adds Lightning's Timer callback", "[callbacks][e2e]") {

@@ -2,6 +2,7 @@
 // small fit and reads the run's metrics.csv.
 #pragma once
 
+#include "support/csv_column.hpp"
 #include "support/subprocess.hpp"
 #include "support/trainer_harness.hpp"
 
@@ -54,24 +55,7 @@ inline std::vector<std::string> fit_args(const TempDir& tmp, std::vector<std::st
 
 // Values of one column of the run's metrics.csv, in row order (empty cells skipped).
 inline std::vector<std::string> column(const TempDir& tmp, const std::string& name) {
-  fs::path csv = tmp / "root/lightning_logs/version_0/metrics.csv";
-  std::vector<std::string> lines = read_lines(csv);
-  std::vector<std::string> out;
-  if (lines.empty()) return out;
-  auto split = [](const std::string& line) {
-    std::vector<std::string> cells;
-    std::stringstream s(line);
-    for (std::string cell; std::getline(s, cell, ',');) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    return cells;
-  };
-  std::vector<std::string> header = split(lines[0]);
-  size_t col = std::find(header.begin(), header.end(), name) - header.begin();
-  for (size_t i = 1; i < lines.size(); ++i) {
-    std::vector<std::string> cells = split(lines[i]);
-    if (col < cells.size() && !cells[col].empty()) out.push_back(cells[col]);
-  }
-  return out;
+  return test_csv::csv_column(tmp / "root/lightning_logs/version_0/metrics.csv", name);
 }
 
 }  // namespace volt::trainer_test::callbacks_e2e

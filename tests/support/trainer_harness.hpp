@@ -25,6 +25,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -148,12 +149,14 @@ struct FitResult {
   std::map<std::string, double> callback_metrics;
   NamedTensors initial_parameters;  // right after the module was created (clones)
   NamedTensors final_parameters;    // after fit (clones)
+  std::string last_checkpoint;      // what the default checkpointing kept ("" if none)
 };
 
 // Runs `volt fit` on a resolved config in process, in run_command's order: seed_everything
 // (when the config has an integer seed), then module, datamodule, strategy, precision, loggers
-// and callbacks are created, then Trainer::fit.
-inline FitResult fit(const nlohmann::json& resolved) {
+// and callbacks are created, then Trainer::fit (with `ckpt_path`, as --ckpt_path).
+inline FitResult fit(const nlohmann::json& resolved,
+                     const std::optional<std::string>& ckpt_path = std::nullopt) {
   if (resolved["seed_everything"].is_number_integer())
     host::seed_everything(resolved["seed_everything"].get<uint64_t>());
   host::TrainerComponents c;
@@ -172,7 +175,8 @@ inline FitResult fit(const nlohmann::json& resolved) {
   result.initial_parameters = clone_all(module.named_parameters());
   {
     host::Trainer trainer(host::TrainerOptions::from_json(resolved["trainer"]), c);
-    trainer.fit();
+    trainer.fit(ckpt_path);
+    result.last_checkpoint = trainer.last_checkpoint();
     result.global_step = trainer.global_step();
     result.current_epoch = trainer.current_epoch();
     result.log_dir = trainer.log_dir();

@@ -5,6 +5,7 @@
 
 #include "c/abi.h"
 #include "c/tensor.h"
+#include "c/state.h"
 #include "c/host.h"
 #include "c/plugin.h"
 #include "c/hooks.h"

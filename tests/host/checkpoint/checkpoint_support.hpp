@@ -37,33 +37,11 @@ struct Run {
   std::string last_checkpoint;  // what the default checkpointing kept
 };
 
-// The harness's fit, with ckpt_path (run_command's order: seed, plugins, Trainer::fit).
+// The harness's fit, with ckpt_path.
 inline Run fit_with(const nlohmann::json& resolved, std::optional<std::string> ckpt_path = {}) {
-  if (resolved["seed_everything"].is_number_integer())
-    host::seed_everything(resolved["seed_everything"].get<uint64_t>());
-  host::TrainerComponents c;
-  c.module = make_instance<volt_module>(VOLT_KIND_MODULE, resolved["model"]);
-  c.data = make_instance<volt_datamodule>(VOLT_KIND_DATAMODULE, resolved["data"]);
-  c.strategy = make_instance<volt_strategy>(VOLT_KIND_STRATEGY, resolved["strategy"]);
-  c.precision = make_instance<volt_precision>(VOLT_KIND_PRECISION, resolved["precision"]);
-  if (resolved["logger"].is_array())
-    for (const auto& l : resolved["logger"])
-      c.loggers.push_back(make_instance<volt_logger>(VOLT_KIND_LOGGER, l));
-  for (const auto& cb : resolved["callbacks"])
-    c.callbacks.push_back(make_instance<volt_callback>(VOLT_KIND_CALLBACK, cb));
   Run run;
-  ModuleRef module(c.module.get());
-  run.fit.initial_parameters = clone_all(module.named_parameters());
-  {
-    host::Trainer trainer(host::TrainerOptions::from_json(resolved["trainer"]), c);
-    trainer.fit(ckpt_path);
-    run.fit.global_step = trainer.global_step();
-    run.fit.current_epoch = trainer.current_epoch();
-    run.fit.log_dir = trainer.log_dir();
-    run.fit.callback_metrics = trainer.callback_metrics();
-    run.last_checkpoint = trainer.last_checkpoint();
-  }
-  run.fit.final_parameters = clone_all(module.named_parameters());
+  run.fit = fit(resolved, ckpt_path);
+  run.last_checkpoint = run.fit.last_checkpoint;
   return run;
 }
 

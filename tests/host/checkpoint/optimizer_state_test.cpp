@@ -1,5 +1,5 @@
 // Optimizer state in PyTorch's state_dict layout (sdk optimizer_state.hpp through the C table
-// of optimizer_adapter.hpp): saving, the host's re-pickling into a checkpoint, and loading
+// of optimizer_adapter.hpp, tensors crossing as handles): saving, the host's torch file, and loading
 // into a fresh optimizer continue training bitwise identically.
 #include "checkpoint/pickle_reader.hpp"
 #include "checkpoint/pickle_writer.hpp"
@@ -14,15 +14,18 @@ namespace {
 
 using Make = std::function<std::shared_ptr<torch::optim::Optimizer>(std::vector<at::Tensor>)>;
 
-std::vector<char> save_state(detail::OptimizerAdapter& a) {
-  std::vector<char> bytes;
-  volt_byte_sink sink{&bytes, [](void* ctx, const void* data, size_t size) {
-                        auto* out = static_cast<std::vector<char>*>(ctx);
-                        out->insert(out->end(), static_cast<const char*>(data),
-                                    static_cast<const char*>(data) + size);
-                      }};
-  check_plugin(a.table.save_state(&a.table, &sink), "test", "save_state");
-  return bytes;
+// What the host puts in a checkpoint: the plugin's state, written as a torch file and read back
+// (so the restored optimizer shares nothing with the saved one).
+c10::IValue save_state(detail::OptimizerAdapter& a) {
+  volt::StateCollector collected;
+  check_plugin(a.table.save_state(&a.table, collected.sink()), "test", "save_state");
+  std::vector<char> bytes = torch_file_bytes(collected.value());
+  return read_torch_bytes(bytes.data(), bytes.size()).value;
+}
+
+volt_error* load_state(detail::OptimizerAdapter& a, const c10::IValue& state) {
+  volt::StateView view(state);
+  return a.table.load_state(&a.table, view.get());
 }
 
 void train(torch::nn::Sequential& model, torch::optim::Optimizer& opt, int first, int steps) {
@@ -48,10 +51,7 @@ c10::IValue check_exact_resume(const Make& make, const Make& make_other) {
   auto opt = make(model->parameters());
   train(model, *opt, 0, 3);
   detail::OptimizerAdapter saver(opt);
-  std::vector<char> bytes = save_state(saver);
-  // As in a checkpoint: the host reads the plugin's bytes and writes them back out.
-  c10::IValue state = read_torch_bytes(bytes.data(), bytes.size()).value;
-  std::vector<char> rewritten = torch_file_bytes(state);
+  c10::IValue state = save_state(saver);
 
   auto copy = make_model();
   {
@@ -61,8 +61,7 @@ c10::IValue check_exact_resume(const Make& make, const Make& make_other) {
   }
   auto opt2 = make_other(copy->parameters());
   detail::OptimizerAdapter loader(opt2);
-  check_plugin(loader.table.load_state(&loader.table, rewritten.data(), rewritten.size()), "test",
-               "load_state");
+  check_plugin(load_state(loader, state), "test", "load_state");
   CHECK(loader.table.get_lr(&loader.table, 0) == saver.table.get_lr(&saver.table, 0));
   train(model, *opt, 3, 3);
   train(copy, *opt2, 3, 3);
@@ -139,12 +138,12 @@ TEST_CASE("optimizer state for other parameters is refused without changing the 
   auto opt = std::make_shared<o::Adam>(model->parameters(), o::AdamOptions(0.01));
   train(model, *opt, 0, 1);
   detail::OptimizerAdapter saver(opt);
-  std::vector<char> bytes = save_state(saver);
+  c10::IValue state = save_state(saver);
 
   torch::nn::Linear other(4, 3);
   auto opt2 = std::make_shared<o::Adam>(other->parameters(), o::AdamOptions(0.5));
   detail::OptimizerAdapter loader(opt2);
-  volt_error* err = loader.table.load_state(&loader.table, bytes.data(), bytes.size());
+  volt_error* err = load_state(loader, state);
   REQUIRE(err != nullptr);
   CHECK_THROWS_WITH(check_plugin(err, "module 'x'", "load_state"),
                     Catch::Contains("group 0 has 4 parameters, the optimizer has 2"));

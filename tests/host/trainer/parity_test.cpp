@@ -17,8 +17,16 @@
 //    loss is divided by k, gradients are zeroed on the first batch of each window and the
 //    optimizer steps on the last batch of a window or of the epoch (Lightning's rule);
 //  - the optimizers of plugins/modules/classifier.hpp: sgd = SGD(lr, momentum 0.9),
-//    adam = Adam(lr), both without weight decay.
+//    adam = Adam(lr), both without weight decay;
+//  - gradient_clip_val: clip_grad_norm_ / clip_grad_value_ over all parameters right before
+//    each optimizer step;
+//  - a StepLR configured by the module: interval "step" steps it after the optimizer on every
+//    `frequency`-th batch of the epoch (batch_idx + 1) that stepped, interval "epoch" after every
+//    `frequency`-th epoch (Lightning's _update_learning_rates). The schedule itself is checked
+//    against PyTorch in tests/sdk/lr_schedulers_test.cpp.
 #include "support/trainer_harness.hpp"
+
+#include <volt/sdk/lr_schedulers.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -45,6 +53,10 @@ struct Setup {
   int64_t epochs = 2;
   int64_t accumulate = 1;
   std::string limit_train_batches;  // "" = all; otherwise the flag's value ("3", "0.5")
+  double clip_val = 0;              // 0 = no clipping
+  std::string clip_algorithm = "norm";
+  std::string scheduler_interval;   // "" = no scheduler; else StepLR(step_size 1, gamma 0.7)
+  int64_t scheduler_frequency = 1;
 };
 
 std::vector<std::string> volt_flags(const Setup& s, const std::string& loss_path) {
@@ -75,6 +87,14 @@ std::vector<std::string> volt_flags(const Setup& s, const std::string& loss_path
   };
   if (!s.limit_train_batches.empty())
     flags.push_back("--trainer.limit_train_batches=" + s.limit_train_batches);
+  if (s.clip_val > 0) {
+    flags.push_back("--trainer.gradient_clip_val=" + std::to_string(s.clip_val));
+    flags.push_back("--trainer.gradient_clip_algorithm=" + s.clip_algorithm);
+  }
+  if (!s.scheduler_interval.empty())
+    flags.push_back(R"(--model.lr_scheduler={"name": "step", "step_size": 1, "gamma": 0.7, "interval": ")" +
+                    s.scheduler_interval + R"(", "frequency": )" +
+                    std::to_string(s.scheduler_frequency) + "}");
   return flags;
 }
 
@@ -124,13 +144,15 @@ ReferenceRun run_reference(const Setup& s) {
   torch::Tensor x = torch::randn({kSamples, kInFeatures}, data_gen);
   torch::Tensor y = torch::randint(0, kClasses, {kSamples}, data_gen, torch::kLong);
 
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::shared_ptr<torch::optim::Optimizer> optimizer;
   if (s.optimizer == "sgd")
-    optimizer = std::make_unique<torch::optim::SGD>(
+    optimizer = std::make_shared<torch::optim::SGD>(
         model->parameters(), torch::optim::SGDOptions(s.lr).momentum(0.9).weight_decay(0.0));
   else
-    optimizer = std::make_unique<torch::optim::Adam>(
+    optimizer = std::make_shared<torch::optim::Adam>(
         model->parameters(), torch::optim::AdamOptions(s.lr).weight_decay(0.0));
+  std::unique_ptr<volt::lr::StepLR> scheduler;
+  if (!s.scheduler_interval.empty()) scheduler = std::make_unique<volt::lr::StepLR>(optimizer, 1, 0.7);
 
   const int64_t n = batches_per_epoch(s);
   for (int64_t epoch = 0; epoch < s.epochs; ++epoch) {
@@ -153,11 +175,19 @@ ReferenceRun run_reference(const Setup& s) {
         for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
       scaled.backward();
       if (step) {
+        if (s.clip_val > 0 && s.clip_algorithm == "norm")
+          torch::nn::utils::clip_grad_norm_(model->parameters(), s.clip_val);
+        if (s.clip_val > 0 && s.clip_algorithm == "value")
+          torch::nn::utils::clip_grad_value_(model->parameters(), s.clip_val);
         optimizer->step();
         ++r.steps;
+        if (scheduler && s.scheduler_interval == "step" && (i + 1) % s.scheduler_frequency == 0)
+          scheduler->step(std::nullopt);
       }
       r.steps_after.push_back(r.steps);
     }
+    if (scheduler && s.scheduler_interval == "epoch" && (epoch + 1) % s.scheduler_frequency == 0)
+      scheduler->step(std::nullopt);
   }
   for (const auto& p : model->parameters()) r.final_parameters.push_back(p.detach().clone());
   return r;
@@ -298,6 +328,41 @@ TEST_CASE("on_train_batch_end outputs are the loss divided by accumulate_grad_ba
   }
   INFO(first.str());
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("fit matches a hand-written loop with gradient clipping", "[trainer][parity]") {
+  Setup s;
+  s.lr = 0.5;
+  SECTION("norm") {
+    s.clip_val = 0.05;  // well below the gradients' norm: clipping is active on every step
+    check_parity(s);
+  }
+  SECTION("value, with accumulation") {
+    s.clip_val = 0.01;
+    s.clip_algorithm = "value";
+    s.accumulate = 2;
+    check_parity(s);
+  }
+}
+
+TEST_CASE("fit steps the module's LR scheduler when Lightning does", "[trainer][parity]") {
+  Setup s;
+  s.epochs = 3;
+  SECTION("every epoch") {
+    s.scheduler_interval = "epoch";
+    check_parity(s);
+  }
+  SECTION("every 2nd epoch") {
+    s.scheduler_interval = "epoch";
+    s.scheduler_frequency = 2;
+    check_parity(s);
+  }
+  SECTION("every 4th batch of an epoch, with accumulation 2") {
+    s.scheduler_interval = "step";
+    s.scheduler_frequency = 4;
+    s.accumulate = 2;
+    check_parity(s);
+  }
 }
 
 }  // namespace

@@ -80,13 +80,6 @@ enum {
   VOLT_ERROR_DATA_LOSS = 15
 };
 
-/* Receives bytes produced by the other side (e.g. a pickled state dict). `write` may be called
- * several times; the data is appended. Borrowed for the call that receives it. */
-typedef struct volt_byte_sink {
-  void* ctx;
-  void (*write)(void* ctx, const void* data, size_t size);
-} volt_byte_sink;
-
 /* Opaque error, created and freed only through the host table (volt/c/host.h). */
 typedef struct volt_error volt_error;
 

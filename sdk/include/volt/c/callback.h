@@ -4,6 +4,7 @@
 
 #include "abi.h"
 #include "hooks.h"
+#include "state.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,12 @@ typedef struct volt_callback {
   const char* (*state_json)(struct volt_callback* self);
   /* (optional) Restores what state_json returned; borrowed. */
   volt_error* (*load_state_json)(struct volt_callback* self, const char* json);
+
+  /* --- since ABI 1.1, (optional) --- */
+  /* State with tensors (e.g. averaged weights), as volt/c/state.h. When set, the host saves
+   * this instead of state_json; writing nothing (or an empty object) saves no state. */
+  volt_error* (*save_state)(struct volt_callback* self, const volt_state_sink* sink);
+  volt_error* (*load_state)(struct volt_callback* self, const volt_state_view* state);
 } volt_callback;
 
 #ifdef __cplusplus

@@ -7,6 +7,7 @@
 #define VOLT_C_OPTIMIZER_H
 
 #include "abi.h"
+#include "state.h"
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -34,11 +35,11 @@ typedef struct volt_optimizer {
                        volt_tensor_visitor visit, void* ctx);
 
   /* --- since ABI 1.1, (optional) --- */
-  /* Writes the optimizer's state_dict, pickled as torch.save would (a dict with "state" keyed
-   * by parameter index and "param_groups" with Python's option names), to `sink`. */
-  volt_error* (*save_state)(const struct volt_optimizer* self, const volt_byte_sink* sink);
-  /* Restores what save_state wrote. `data` is borrowed. */
-  volt_error* (*load_state)(struct volt_optimizer* self, const void* data, size_t size);
+  /* Writes the optimizer's state_dict as Python's (a dict with "state" keyed by parameter index
+   * and "param_groups" with Python's option names) to `sink` (volt/c/state.h). */
+  volt_error* (*save_state)(const struct volt_optimizer* self, const volt_state_sink* sink);
+  /* Restores what save_state wrote (or Python's optimizer.state_dict()). */
+  volt_error* (*load_state)(struct volt_optimizer* self, const volt_state_view* state);
   /* Momentum of one group (SGD's momentum, Adam's beta1), or NaN when the optimizer has none.
    * For learning-rate monitors. */
   double (*get_momentum)(const struct volt_optimizer* self, size_t group);
@@ -74,9 +75,9 @@ typedef struct volt_lr_scheduler {
   volt_error* (*step)(struct volt_lr_scheduler* self, bool has_metric, double metric);
 
   /* --- since ABI 1.1, (optional) --- */
-  /* The scheduler's state_dict, pickled (see volt_optimizer.save_state). */
-  volt_error* (*save_state)(const struct volt_lr_scheduler* self, const volt_byte_sink* sink);
-  volt_error* (*load_state)(struct volt_lr_scheduler* self, const void* data, size_t size);
+  /* The scheduler's state_dict (Python's attribute names), as volt_optimizer.save_state. */
+  volt_error* (*save_state)(const struct volt_lr_scheduler* self, const volt_state_sink* sink);
+  volt_error* (*load_state)(struct volt_lr_scheduler* self, const volt_state_view* state);
 } volt_lr_scheduler;
 
 /* Host-side collector passed to configure_optimizers. */

@@ -7,6 +7,7 @@
 #include <volt/sdk/hook_dispatch.hpp>
 #include <volt/sdk/logger.hpp>
 #include <volt/sdk/precision.hpp>
+#include <volt/sdk/state_codec.hpp>
 #include <volt/sdk/strategy.hpp>
 
 namespace volt::detail {
@@ -207,6 +208,12 @@ inline volt_callback* adapt(std::shared_ptr<Callback> o) {
   };
   a->table.load_state_json = [](volt_callback* s, const char* json) {
     return guard([&] { A::obj(s).load_state_dict(nlohmann::json::parse(json)); });
+  };
+  a->table.save_state = [](volt_callback* s, const volt_state_sink* sink) {
+    return guard([&] { write_state(A::obj(s).full_state_dict(), sink); });
+  };
+  a->table.load_state = [](volt_callback* s, const volt_state_view* state) {
+    return guard([&] { A::obj(s).load_full_state_dict(read_state(state)); });
   };
   return &a->table;
 }

@@ -2,6 +2,7 @@
 // (valid during a hook).
 #pragma once
 
+#include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/refs.hpp>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,10 @@ class Callback : public PluginBase {
   virtual bool is_monitoring() const { return false; }
   virtual nlohmann::json state_dict() const { return nlohmann::json::object(); }
   virtual void load_state_dict(const nlohmann::json& /*state*/) {}
+  // The whole checkpointed state, for callbacks whose state holds tensors: a dict of strings to
+  // numbers, strings, lists, dicts and tensors. By default state_dict() as a dict.
+  virtual c10::IValue full_state_dict() const { return json_to_ivalue(state_dict()); }
+  virtual void load_full_state_dict(const c10::IValue& state) { load_state_dict(ivalue_to_json(state)); }
 
   virtual void setup(Stage /*stage*/) {}
   virtual void teardown(Stage /*stage*/) {}

@@ -23,7 +23,9 @@ inline void visit_children(const torch::nn::Module& m, const std::string& prefix
     int64_t n = 0;
     for (const auto& p : child.value()->parameters(true)) n += p.numel();
     visit(ctx, name.c_str(), short_type_name(*child.value()).c_str(), n, depth);
-    if (depth < max_depth) visit_children(*child.value(), name, depth + 1, max_depth, visit, ctx);
+    // max_depth -1: every level (Lightning).
+    if (max_depth < 0 || depth < max_depth)
+      visit_children(*child.value(), name, depth + 1, max_depth, visit, ctx);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/module.hpp>
 #include <volt/sdk/optimizer_state.hpp>
+#include <volt/sdk/state_codec.hpp>
 
 #include <limits>
 
@@ -18,16 +19,6 @@ inline const char* optimizer_class_name(const torch::optim::Optimizer& o) {
   if (dynamic_cast<const torch::optim::Adagrad*>(&o)) return "Adagrad";
   if (dynamic_cast<const torch::optim::LBFGS*>(&o)) return "LBFGS";
   return "Optimizer";
-}
-
-// State crosses the ABI pickled (torch.save's format), so the host never needs the classes.
-inline void write_pickled(const c10::IValue& value, const volt_byte_sink* sink) {
-  std::vector<char> bytes = torch::pickle_save(value);
-  sink->write(sink->ctx, bytes.data(), bytes.size());
-}
-inline c10::IValue read_pickled(const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  return torch::pickle_load(std::vector<char>(p, p + size));
 }
 
 struct OptimizerAdapter {
@@ -75,8 +66,9 @@ struct OptimizerAdapter {
       for (auto& p : get(self).optimizer->param_groups().at(group).params())
         visit(ctx, nullptr, borrow(p));
     };
-    table.save_state = [](const volt_optimizer* self, const volt_byte_sink* sink) {
-      return guard([&] { write_pickled(optimizer_state_dict(*get(self).optimizer), sink); });
+    // State crosses the ABI as JSON plus tensor handles (volt/c/state.h): no copies.
+    table.save_state = [](const volt_optimizer* self, const volt_state_sink* sink) {
+      return guard([&] { write_state(optimizer_state_dict(*get(self).optimizer), sink); });
     };
     table.get_momentum = [](const volt_optimizer* self, size_t group) {
       auto* o = &get(self).optimizer->param_groups().at(group).options();
@@ -86,10 +78,8 @@ struct OptimizerAdapter {
       if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(o)) return std::get<0>(adam->betas());
       return std::numeric_limits<double>::quiet_NaN();
     };
-    table.load_state = [](volt_optimizer* self, const void* data, size_t size) {
-      return guard([&] {
-        load_optimizer_state_dict(*get(self).optimizer, read_pickled(data, size));
-      });
+    table.load_state = [](volt_optimizer* self, const volt_state_view* state) {
+      return guard([&] { load_optimizer_state_dict(*get(self).optimizer, read_state(state)); });
     };
   }
 
@@ -114,16 +104,16 @@ struct SchedulerAdapter {
             has_metric ? std::optional<double>(metric) : std::nullopt);
       });
     };
-    table.save_state = [](const volt_lr_scheduler* self, const volt_byte_sink* sink) {
+    table.save_state = [](const volt_lr_scheduler* self, const volt_state_sink* sink) {
       return guard([&] {
-        write_pickled(json_to_ivalue(static_cast<SchedulerAdapter*>(self->impl)->scheduler->state_dict()),
-                      sink);
+        write_state(json_to_ivalue(static_cast<SchedulerAdapter*>(self->impl)->scheduler->state_dict()),
+                    sink);
       });
     };
-    table.load_state = [](volt_lr_scheduler* self, const void* data, size_t size) {
+    table.load_state = [](volt_lr_scheduler* self, const volt_state_view* state) {
       return guard([&] {
         static_cast<SchedulerAdapter*>(self->impl)->scheduler->load_state_dict(
-            ivalue_to_json(read_pickled(data, size)));
+            ivalue_to_json(read_state(state)));
       });
     };
   }
