@@ -20,7 +20,13 @@ void on_signal(int signal) {
     return;
   }
   int none = 0;
-  g_stop_signal.compare_exchange_strong(none, signal);
+  if (!g_stop_signal.compare_exchange_strong(none, signal)) {
+    // A second Ctrl-C or SIGTERM while the first is being handled: stop now, as the default
+    // action would (signal and raise are async-signal-safe).
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
   cancel_flag().store(true);
 }
 
@@ -50,13 +56,5 @@ std::string slurm_job_id() {
 int stop_signal() { return g_stop_signal.load(); }
 
 bool take_requeue_request() { return g_requeue.exchange(false); }
-
-void simulate_signal(int signal) { on_signal(signal); }
-
-void reset_signals() {
-  g_stop_signal.store(0);
-  g_requeue.store(false);
-  cancel_flag().store(false);
-}
 
 }  // namespace volt::host

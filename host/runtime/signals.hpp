@@ -1,6 +1,6 @@
 // The signals a training run answers (Lightning's signal connector):
 //  - SIGINT, SIGTERM: finish the current step, save a checkpoint, stop; the exit status is
-//    128 + the signal number.
+//    128 + the signal number. A second one ends the process at once (the default action).
 //  - SIGUSR1 (SLURM's requeue signal): save an `hpc` checkpoint at the next step boundary,
 //    then under SLURM requeue the job and stop.
 // The handlers only set flags; the fit loop acts on them between steps.
@@ -20,11 +20,5 @@ bool take_requeue_request();
 
 // The SLURM job to requeue ("<array job>_<task>" for array jobs); "" when not under SLURM.
 std::string slurm_job_id();
-
-// For tests: as if `signal` had been delivered.
-void simulate_signal(int signal);
-
-// For tests: back to "no signal received".
-void reset_signals();
 
 }  // namespace volt::host

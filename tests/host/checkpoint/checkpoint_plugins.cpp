@@ -71,11 +71,14 @@ class SignalAtStep : public Callback {
                 "step": {"type": "integer", "minimum": 0},
                 "signal": {"enum": ["SIGKILL", "SIGTERM", "SIGINT", "SIGUSR1"], "default": "SIGKILL"},
                 "hook": {"enum": ["on_train_batch_start", "on_before_optimizer_step",
-                                  "on_train_batch_end"], "default": "on_train_batch_end"}}})json"};
+                                  "on_train_batch_end"], "default": "on_train_batch_end"},
+                "count": {"type": "integer", "minimum": 1, "default": 1,
+                          "description": "raise it this many times in a row"}}})json"};
   }
 
   explicit SignalAtStep(const nlohmann::json& config)
-      : step_(config.at("step").get<int64_t>()), hook_(config.at("hook").get<std::string>()) {
+      : step_(config.at("step").get<int64_t>()), hook_(config.at("hook").get<std::string>()),
+        count_(config.at("count").get<int64_t>()) {
     std::string s = config.at("signal").get<std::string>();
     signal_ = s == "SIGKILL" ? SIGKILL : s == "SIGTERM" ? SIGTERM : s == "SIGINT" ? SIGINT : SIGUSR1;
   }
@@ -90,12 +93,13 @@ class SignalAtStep : public Callback {
   void maybe(const char* hook) {
     if (fired_ || hook_ != hook || global_step() < step_) return;
     fired_ = true;
-    std::raise(signal_);
+    for (int64_t i = 0; i < count_; ++i) std::raise(signal_);
   }
 
   int64_t step_;
   std::string hook_;
   int signal_;
+  int64_t count_;
   bool fired_ = false;
 };
 

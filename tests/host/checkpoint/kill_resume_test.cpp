@@ -128,6 +128,17 @@ TEST_CASE("SIGTERM finishes the step, saves interrupted.ckpt, exits 143; --ckpt_
   CHECK(same_weights(final_weights(dir, 18), final_weights(ref, 18)));
 }
 
+TEST_CASE("a second SIGTERM ends the process at once, without a checkpoint",
+          "[checkpoint][signals]") {
+  TempDir dir("term-twice");
+  Proc stopped = volt_fit(dir, with(base(dir, 1), with(signal_at("SIGTERM", 3, "on_train_batch_start"),
+                                                       {"--callbacks.count=2"})));
+  INFO(stopped.describe());
+  CHECK(stopped.result.exit_code == 128 + SIGTERM);
+  CHECK_FALSE(fs::exists(dir / "root/checkpoints/interrupted.ckpt"));
+  CHECK(stopped.output().find("interrupted by") == std::string::npos);
+}
+
 TEST_CASE("SIGUSR1 saves an hpc checkpoint; under SLURM it requeues and the next run resumes",
           "[checkpoint][resume][signals]") {
   TempDir ref("usr1-ref");

@@ -76,7 +76,10 @@ void read_step(const Dict& d, Int& out) {
   if (const IValue* v = find(d, "step")) out = static_cast<Int>(number(*v, "step"));
 }
 
-// A copy of a saved state tensor on the parameter's device and dtype, owned by the optimizer.
+// A saved state tensor on the parameter's device and dtype, for the optimizer to own. Kept
+// as it is when it already matches: the host hands over tensors it no longer needs
+// (volt/c/state.h lets the plugin retain them), so a 100M-parameter Adam state loads without
+// another copy.
 inline at::Tensor state_tensor(const IValue& v, const at::Tensor& param, const char* key) {
   if (!v.isTensor()) throw Error(std::string("optimizer state: '") + key + "' is not a tensor");
   const at::Tensor& t = v.toTensor();
@@ -86,7 +89,7 @@ inline at::Tensor state_tensor(const IValue& v, const at::Tensor& param, const c
       << param.sizes();
     throw Error(m.str());
   }
-  return t.to(param.device(), param.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
+  return t.to(param.device(), param.scalar_type(), /*non_blocking=*/false, /*copy=*/false);
 }
 inline void put(Dict& d, const char* key, const at::Tensor& t) {
   if (t.defined()) d.insert(key, t.detach());
