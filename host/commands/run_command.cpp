@@ -165,10 +165,9 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
           spdlog::info("Resume with: volt fit <same flags> --ckpt_path={}", e.checkpoint());
         status = e.exit_status();
       }
-      if (status != 0) {
-        // interrupted: nothing more to run
-      } else if (options.test_after_fit) trainer.test();
-      else print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
+      bool interrupted = status != 0;
+      if (!interrupted && options.test_after_fit) trainer.test();
+      else if (!interrupted) print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
       if (!trainer.last_checkpoint().empty())
         spdlog::info("Checkpoint saved to {}", trainer.last_checkpoint());
     } else if (sub == "validate") {

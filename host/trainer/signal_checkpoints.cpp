@@ -10,9 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <csignal>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 
 #include <spawn.h>
