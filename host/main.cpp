@@ -4,11 +4,10 @@
 #include "config/config_error.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
+#include "runtime/log.hpp"
 #include "runtime/signals.hpp"
 
 #include <volt/sdk/core.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -88,7 +87,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_pattern("%^[%l]%$ %v");
+  volt::host::log::use_console_format();
   try {
     return run(argc, argv);
   } catch (const volt::host::config::ConfigError& e) {

@@ -3,10 +3,9 @@
 #include "checkpoint/atomic_file.hpp"
 #include "checkpoint/pickle_reader.hpp"
 #include "checkpoint/pickle_writer.hpp"
+#include "runtime/log.hpp"
 
 #include <volt/sdk/core.hpp>
-
-#include <spdlog/spdlog.h>
 
 namespace volt::host {
 
@@ -74,8 +73,8 @@ CheckpointFile load_checkpoint_file(const fs::path& path) {
   if (!file.unknown.empty()) {
     std::string names;
     for (const auto& n : file.unknown) names += (names.empty() ? "" : ", ") + n;
-    spdlog::warn("checkpoint {}: objects of Python classes Volt does not know were read as None: {}",
-                 path.string(), names);
+    log::warning("checkpoint ", path.string(),
+                 ": objects of Python classes Volt does not know were read as None: ", names);
   }
   return out;
 }

@@ -1,9 +1,10 @@
 #include "checkpoint/ckpt_path.hpp"
 
+#include "runtime/log.hpp"
+
 #include <volt/sdk/core.hpp>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -85,10 +86,10 @@ std::optional<fs::path> resolve_ckpt_path(const std::string& value, const CkptSe
   if (value == "last") {
     auto last = find_last_checkpoint(where);
     if (!last)
-      spdlog::warn("ckpt_path=\"last\" is set, but there is no checkpoint under {}; training "
-                   "starts from scratch", where.root_dir.string());
+      log::warning("ckpt_path=\"last\" is set, but there is no checkpoint under ",
+                   where.root_dir.string(), "; training starts from scratch");
     else
-      spdlog::info("Restoring from the last checkpoint: {}", last->string());
+      log::info("Restoring from the last checkpoint: ", last->string());
     return last;
   }
   if (value == "best") {

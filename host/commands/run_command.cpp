@@ -4,14 +4,13 @@
 #include "console/tables.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
+#include "runtime/log.hpp"
 #include "runtime/signals.hpp"
 #include "trainer/interrupted.hpp"
 #include "trainer/seed.hpp"
 #include "trainer/trainer.hpp"
 
 #include <volt/sdk/core.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <filesystem>
@@ -108,7 +107,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   PluginRegistry registry;
   for (const auto& dir : plugin_search_path(command.plugin_dirs)) registry.scan_directory(dir);
   for (const auto& skipped : registry.skipped())
-    spdlog::warn("skipped: {}", skipped.reason);  // the reason names the file
+    log::warning("skipped: ", skipped.reason);  // the reason names the file
 
   auto lookup = [&](const std::string& group, const std::string& id) -> std::optional<nlohmann::json> {
     auto kind = kind_of_group(group);
@@ -133,7 +132,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   if (resolved["seed_everything"].is_number_integer()) {
     seed = resolved["seed_everything"].get<uint64_t>();
     seed_everything(*seed);
-    spdlog::info("Seed set to {}", *seed);
+    log::info("Seed set to ", *seed);
   }
 
   TrainerComponents components;
@@ -160,16 +159,16 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
       try {
         trainer.fit(ckpt_path);
       } catch (const Interrupted& e) {
-        spdlog::warn("Training {}", e.what());
+        log::warning("Training ", e.what());
         if (!e.checkpoint().empty())
-          spdlog::info("Resume with: volt fit <same flags> --ckpt_path={}", e.checkpoint());
+          log::info("Resume with: volt fit <same flags> --ckpt_path=", e.checkpoint());
         status = e.exit_status();
       }
       bool interrupted = status != 0;
       if (!interrupted && options.test_after_fit) trainer.test();
       else if (!interrupted) print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
       if (!trainer.last_checkpoint().empty())
-        spdlog::info("Checkpoint saved to {}", trainer.last_checkpoint());
+        log::info("Checkpoint saved to ", trainer.last_checkpoint());
     } else if (sub == "validate") {
       trainer.validate(ckpt_path);
     } else if (sub == "test") {
@@ -182,9 +181,9 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
       fs::path out = root / "predictions.pt";
       std::vector<char> bytes = torch::pickle_save(c10::IValue(c10::List<at::Tensor>(predictions)));
       std::ofstream(out, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      spdlog::info("{} prediction batches saved to {}", predictions.size(), out.string());
+      log::info(predictions.size(), " prediction batches saved to ", out.string());
     }
-    if (!trainer.log_dir().empty()) spdlog::info("Logs written to {}", trainer.log_dir());
+    if (!trainer.log_dir().empty()) log::info("Logs written to ", trainer.log_dir());
     if (cancel_flag().load() && status == 0) status = 128 + (stop_signal() != 0 ? stop_signal() : SIGINT);
   }
   // Instances are destroyed with `components`; libraries stay loaded (never unloaded).

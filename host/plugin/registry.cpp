@@ -1,10 +1,11 @@
 #include "plugin/registry.hpp"
 
+#include "runtime/log.hpp"
+
 #include <volt/sdk/core.hpp>
 
 #include <boost/dll/shared_library.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 #include <torch/version.h>
 
 #include <dlfcn.h>
@@ -82,7 +83,7 @@ PluginRegistry::PluginRegistry(const volt_host_api* host) : host_(host) {
 }
 
 void PluginRegistry::skip(const std::string& file, const std::string& reason) {
-  spdlog::debug("skipping plugin file {}", reason);
+  log::debug("skipping plugin file ", reason);
   skipped_.push_back({file, file + ": " + reason});
 }
 
@@ -267,7 +268,7 @@ bool PluginRegistry::register_plugins(const Library& library) {
     plugins_.push_back(std::move(record));
     ++registered;
   }
-  spdlog::debug("loaded {} plugin(s) from {}", registered, library.file);
+  log::debug("loaded ", registered, " plugin(s) from ", library.file);
   return all_ok;
 }
 

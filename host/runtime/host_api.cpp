@@ -1,8 +1,8 @@
 #include "host_api.hpp"
 
-#include <volt/sdk/core.hpp>
+#include "runtime/log.hpp"
 
-#include <spdlog/spdlog.h>
+#include <volt/sdk/core.hpp>
 
 #include <cstring>
 #include <new>
@@ -37,14 +37,14 @@ void error_free(volt_error* e) {
 volt_error_code error_code(const volt_error* e) { return e != nullptr ? e->code : VOLT_OK; }
 const char* error_message(const volt_error* e) { return e != nullptr ? e->message.c_str() : ""; }
 
-void log(const volt_host_context* ctx, int32_t severity, const char* message) {
+void log_message(const volt_host_context* ctx, int32_t severity, const char* message) {
   const char* label = ctx != nullptr ? ctx->label.c_str() : "plugin";
   const char* text = message != nullptr ? message : "";
   switch (severity) {
-    case VOLT_LOG_DEBUG: spdlog::debug("[{}] {}", label, text); break;
-    case VOLT_LOG_INFO: spdlog::info("[{}] {}", label, text); break;
-    case VOLT_LOG_WARNING: spdlog::warn("[{}] {}", label, text); break;
-    default: spdlog::error("[{}] {}", label, text); break;
+    case VOLT_LOG_DEBUG: log::debug("[", label, "] ", text); break;
+    case VOLT_LOG_INFO: log::info("[", label, "] ", text); break;
+    case VOLT_LOG_WARNING: log::warning("[", label, "] ", text); break;
+    default: log::error("[", label, "] ", text); break;
   }
 }
 
@@ -182,7 +182,7 @@ const volt_host_api* host_api() {
     a.error_free = &error_free;
     a.error_code = &error_code;
     a.error_message = &error_message;
-    a.log = &log;
+    a.log = &log_message;
     a.is_cancelled = &is_cancelled;
     a.tensor_retain = &tensor_retain;
     a.tensor_release = &tensor_release;

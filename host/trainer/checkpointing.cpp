@@ -5,13 +5,12 @@
 #include "trainer/trainer.hpp"
 
 #include "checkpoint/state_dict.hpp"
+#include "runtime/log.hpp"
 
 #include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/state_codec.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
-
-#include <spdlog/spdlog.h>
 
 #include <filesystem>
 
@@ -100,8 +99,9 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
         optimizers.push_back(plugin_state(slot.optimizer, slot.optimizer->save_state,
                                            c_.module.label(), "optimizer save_state"));
       } else {
-        spdlog::warn("{}: the optimizer cannot save its state (plugin built for ABI 1.0); the "
-                     "checkpoint holds an empty state for it", c_.module.label());
+        log::warning(c_.module.label(),
+                     ": the optimizer cannot save its state (plugin built for ABI 1.0); the "
+                     "checkpoint holds an empty state for it");
         optimizers.push_back(new_dict());
       }
       if (slot.scheduler == nullptr) continue;
@@ -160,7 +160,7 @@ void Trainer::save_default_checkpoint() {
   }
   last_default_checkpoint_ = path.string();
   last_default_checkpoint_step_ = global_step_;
-  spdlog::debug("checkpoint saved to {}", path.string());
+  log::debug("checkpoint saved to ", path.string());
 }
 
 }  // namespace volt::host

@@ -4,12 +4,11 @@
 #include "checkpoint/ckpt_path.hpp"
 #include "console/tables.hpp"
 #include "runtime/host_api.hpp"
+#include "runtime/log.hpp"
 #include "runtime/signals.hpp"
 #include "trainer/interrupted.hpp"
 
 #include <volt/sdk/core.hpp>
-
-#include <spdlog/spdlog.h>
 
 namespace volt::host {
 
@@ -32,7 +31,7 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
     log_hyperparameters();
     call_hook(VOLT_HOOK_ON_FIT_START);
     if (resuming) restore_training_state(*ckpt);
-    else if (ckpt) spdlog::info("Initialised the model weights from {}", ckpt->name());
+    else if (ckpt) log::info("Initialised the model weights from ", ckpt->name());
     ckpt.reset();  // the file's tensors are no longer needed
     for (auto& slot : optimizers_)
       c_.module.check(slot.optimizer->zero_grad(slot.optimizer, true), "zero_grad");
@@ -85,7 +84,7 @@ void Trainer::run_training() {
     ++current_epoch_;
     if (stop_requested_and_allowed()) break;
   }
-  if (should_stop_ && !stop_reason_.empty()) spdlog::info("Training stopped: {}", stop_reason_);
+  if (should_stop_ && !stop_reason_.empty()) log::info("Training stopped: ", stop_reason_);
   call_hook(VOLT_HOOK_ON_TRAIN_END);
   training_ = false;
 }

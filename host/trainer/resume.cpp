@@ -5,13 +5,13 @@
 
 #include "checkpoint/ckpt_path.hpp"
 #include "checkpoint/state_dict.hpp"
+#include "runtime/log.hpp"
 
 #include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/refs.hpp>
 #include <volt/sdk/state_codec.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <spdlog/spdlog.h>
 
 #include <filesystem>
 
@@ -93,7 +93,7 @@ void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
     auto load_json = cb.optional(&volt_callback::load_state_json,
                                  VOLT_FIELD_END(volt_callback, load_state_json));
     if (load_json == nullptr) {
-      spdlog::warn("{}: the checkpoint has state for it, but it cannot load state", cb.label());
+      log::warning(cb.label(), ": the checkpoint has state for it, but it cannot load state");
       continue;
     }
     std::string text = ivalue_to_json(it->value()).dump();
@@ -130,8 +130,9 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
     resume_.next_batch = b.processed;
     resume_.finish_batch = b.processed > b.completed ? b.completed : -1;
     if (options_.accumulate_grad_batches > 1 && b.processed % options_.accumulate_grad_batches != 0)
-      spdlog::warn("checkpoint {} was saved inside a gradient accumulation window; the gradients "
-                   "of that window's earlier batches are not in it", ckpt.name());
+      log::warning("checkpoint ", ckpt.name(),
+                   " was saved inside a gradient accumulation window; the gradients of that "
+                   "window's earlier batches are not in it");
   }
   if (options_.max_epochs >= 0 && current_epoch_ > options_.max_epochs)
     throw Error(VOLT_ERROR_INVALID_ARGUMENT,
@@ -148,8 +149,8 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
     bool can_load = slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, load_state) &&
                     slot.optimizer->load_state != nullptr;
     if (empty_dict(state) || !can_load)
-      spdlog::warn("{}: optimizer {} state not restored ({})", c_.module.label(), i,
-                   can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0");
+      log::warning(c_.module.label(), ": optimizer ", i, " state not restored (",
+                   can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0", ")");
     else
       load_plugin_state(slot.optimizer, slot.optimizer->load_state, state, c_.module.label(),
                    "optimizer load_state");
@@ -169,14 +170,14 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
       gen.set_state(it->value().toTensor());
     }
   }
-  spdlog::info("Restored the training state from {} (epoch {}, global step {})", ckpt.name(),
-               current_epoch_, global_step_);
+  log::info("Restored the training state from ", ckpt.name(), " (epoch ", current_epoch_,
+            ", global step ", global_step_, ")");
 }
 
 void Trainer::load_stage_weights(const std::optional<std::string>& ckpt_path) {
   if (auto ckpt = read_ckpt_path(ckpt_path)) {
     restore_weights(*ckpt);
-    spdlog::info("Loaded model weights from {}", ckpt->name());
+    log::info("Loaded model weights from ", ckpt->name());
   }
 }
 

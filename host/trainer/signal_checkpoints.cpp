@@ -6,9 +6,8 @@
 #include "trainer/trainer.hpp"
 
 #include "checkpoint/ckpt_path.hpp"
+#include "runtime/log.hpp"
 #include "runtime/signals.hpp"
-
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <csignal>
@@ -69,14 +68,15 @@ void Trainer::handle_signals_at_step_boundary() {
     save_checkpoint(path.string(), false);
     std::string job = slurm_job_id();
     if (job.empty()) {
-      spdlog::info("SIGUSR1: hpc checkpoint saved to {} (not under SLURM: training goes on)",
-                   path.string());
+      log::info("SIGUSR1: hpc checkpoint saved to ", path.string(),
+                " (not under SLURM: training goes on)");
     } else if (info_.global_rank == 0) {
       int status = run_requeue(job);
-      if (status == 0) spdlog::info("SIGUSR1: hpc checkpoint saved to {}; requeued SLURM job {}",
-                                    path.string(), job);
-      else spdlog::error("SIGUSR1: hpc checkpoint saved to {}; `scontrol requeue {}` failed ({})",
-                         path.string(), job, status);
+      if (status == 0)
+        log::info("SIGUSR1: hpc checkpoint saved to ", path.string(), "; requeued SLURM job ", job);
+      else
+        log::error("SIGUSR1: hpc checkpoint saved to ", path.string(), "; `scontrol requeue ", job,
+                   "` failed (", status, ")");
       request_stop("requeued by SIGUSR1 (SLURM); the job resumes from " + path.string());
     } else {
       request_stop("requeued by SIGUSR1 (SLURM)");

@@ -1,10 +1,9 @@
 #include "trainer/trainer.hpp"
 
 #include "console/tables.hpp"
+#include "runtime/log.hpp"
 
 #include <volt/sdk/core.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -324,7 +323,7 @@ void Trainer::finalize_loggers(const char* status) {
   for (auto& logger : c_.loggers) {
     volt_error* err = logger->finalize(logger.get(), status);
     if (err != nullptr) {
-      spdlog::error("{}: finalize: {}", logger.label(), volt::detail::host().error_message(err));
+      log::error(logger.label(), ": finalize: ", volt::detail::host().error_message(err));
       volt::detail::host().error_free(err);
     }
   }
@@ -338,7 +337,7 @@ void Trainer::on_exception(const std::string& message) {
   // Best effort: an error inside on_exception must not hide the original one.
   auto report = [](volt_error* err) {
     if (err == nullptr) return;
-    spdlog::error("on_exception: {}", volt::detail::host().error_message(err));
+    log::error("on_exception: ", volt::detail::host().error_message(err));
     volt::detail::host().error_free(err);
   };
   for (auto* cb : ordered_callbacks_) report(cb->on_hook(cb, VOLT_HOOK_ON_EXCEPTION, &a));

@@ -13,6 +13,7 @@
 #include "runtime/host_api.hpp"
 #include "trainer/seed.hpp"
 #include "trainer/trainer.hpp"
+#include "support/remove_tree.hpp"
 
 #include <volt/sdk/refs.hpp>
 
@@ -45,13 +46,10 @@ class TempDir {
     static std::atomic<int> counter{0};
     path_ = fs::temp_directory_path() /
             ("volt-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
+    volt::test::remove_tree(path_);
     fs::create_directories(path_);
   }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
+  ~TempDir() { volt::test::remove_tree(path_); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const fs::path& path() const { return path_; }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/config_resolver.hpp"
+#include "support/remove_tree.hpp"
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -104,10 +105,7 @@ class TempDir {
             ("volt_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     std::filesystem::create_directories(path_);
   }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
+  ~TempDir() { volt::test::remove_tree(path_); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 

@@ -1,0 +1,41 @@
+// spdlog behind host/runtime/log.hpp; built as its own library without LibTorch's includes.
+#include "runtime/log.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace volt::host::log {
+
+namespace {
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::debug: return spdlog::level::debug;
+    case Level::info: return spdlog::level::info;
+    case Level::warning: return spdlog::level::warn;
+    case Level::error: return spdlog::level::err;
+  }
+  return spdlog::level::err;
+}
+
+}  // namespace
+
+void write(Level level, const std::string& message) noexcept {
+  try {
+    spdlog::log(to_spdlog(level), "{}", message);
+  } catch (...) {
+    // Logging must never take the run down.
+  }
+}
+
+bool enabled(Level level) noexcept { return spdlog::should_log(to_spdlog(level)); }
+
+void set_level(Level lowest) noexcept { spdlog::set_level(to_spdlog(lowest)); }
+
+void use_console_format() noexcept {
+  try {
+    spdlog::set_pattern("%^[%l]%$ %v");
+  } catch (...) {
+  }
+}
+
+}  // namespace volt::host::log
