@@ -1,6 +1,8 @@
 #include "commands/run_command.hpp"
 
+#include "config/config_error.hpp"
 #include "config/config_resolver.hpp"
+#include "config/json_schema.hpp"
 #include "console/tables.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
@@ -73,6 +75,31 @@ void derive_plugin_defaults(nlohmann::json& resolved, const nlohmann::json& give
     strategy["config"]["device"] = device_for(trainer);
 }
 
+// Lightning's _configure_progress_bar: with enable_progress_bar (the default) the trainer adds
+// its TQDMProgressBar unless a progress bar is among the callbacks; without it, a configured
+// progress bar is an error. A callback is a progress bar when its schema says
+// "x-volt-role": "progress_bar".
+template <class Lookup>
+void configure_progress_bar(nlohmann::json& resolved, const Lookup& lookup) {
+  if (!resolved["callbacks"].is_array()) resolved["callbacks"] = nlohmann::json::array();
+  std::string bar_id;
+  for (const auto& cb : resolved["callbacks"]) {
+    std::optional<nlohmann::json> schema = lookup("callback", cb["id"].get<std::string>());
+    if (schema && schema->value("x-volt-role", std::string()) == "progress_bar")
+      bar_id = cb["id"].get<std::string>();
+  }
+  bool enabled = resolved["trainer"].value("enable_progress_bar", true);
+  if (!enabled && !bar_id.empty())
+    throw config::ConfigError("Trainer was configured with enable_progress_bar=false but found the "
+                              "progress bar '" + bar_id + "' in the callbacks list.");
+  if (!enabled || !bar_id.empty()) return;
+  std::optional<nlohmann::json> schema = lookup("callback", "progress_bar");
+  if (!schema) return;  // the shipped callbacks are not installed: no bar, as before plugins
+  resolved["callbacks"].push_back(
+      {{"id", "progress_bar"},
+       {"config", config::apply_schema(*schema, nlohmann::json::object(), "callbacks")}});
+}
+
 template <class Table>
 Instance<Table> make(const PluginRegistry& registry, int32_t kind, const nlohmann::json& section) {
   std::string id = section.at("id").get<std::string>();
@@ -121,6 +148,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   };
   nlohmann::json resolved = config::validate_and_fill(command.config, lookup, list);
   derive_plugin_defaults(resolved, command.config);
+  configure_progress_bar(resolved, lookup);
 
   if (command.print_config) {
     std::cout << config::to_pretty_json(resolved);

@@ -164,6 +164,17 @@ volt_error* set_accumulate_grad_batches(volt_host_context* ctx, int64_t n) {
   }
 }
 
+const char* progress_bar_metrics(const volt_host_context* ctx) {
+  static std::string text;  // main thread only, valid until the next call
+  try {
+    text = ctx != nullptr && ctx->services != nullptr ? ctx->services->progress_bar_metrics_json()
+                                                      : "{}";
+  } catch (...) {
+    text = "{}";
+  }
+  return text.c_str();
+}
+
 }  // namespace
 
 std::atomic<bool>& cancel_flag() {
@@ -196,6 +207,7 @@ const volt_host_api* host_api() {
     a.optimizer_count = &optimizer_count;
     a.optimizer_info = &optimizer_info;
     a.set_accumulate_grad_batches = &set_accumulate_grad_batches;
+    a.progress_bar_metrics = &progress_bar_metrics;
     return a;
   }();
   // The C++ layer's helpers (volt::detail::check...) are used by the host too.

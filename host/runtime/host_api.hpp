@@ -24,6 +24,8 @@ class TrainerServices {
   virtual bool optimizer_info(size_t index, volt_optimizer_info& out) const = 0;
   // Throws volt::Error (n < 1, or outside on_train_epoch_start).
   virtual void set_accumulate_grad_batches(int64_t n) = 0;
+  // Lightning's trainer.progress_bar_metrics as a JSON object.
+  virtual std::string progress_bar_metrics_json() const = 0;
 };
 
 // The table; static, valid for the whole process.

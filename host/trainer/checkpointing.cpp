@@ -91,6 +91,16 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
     }
     ck.insert("callbacks", callbacks);
 
+    // Lightning: checkpoint[type(precision_plugin).__qualname__] = its state_dict, when not empty.
+    auto save_precision = c_.precision.optional(&volt_precision::save_state,
+                                                VOLT_FIELD_END(volt_precision, save_state));
+    if (save_precision != nullptr) {
+      c10::IValue state = plugin_state(c_.precision.get(), save_precision, c_.precision.label(),
+                                       "save_state");
+      if (state.isGenericDict() && !state.toGenericDict().empty())
+        ck.insert(precision_state_key(), state);
+    }
+
     c10::impl::GenericList optimizers(c10::AnyType::get());
     c10::impl::GenericList schedulers(c10::AnyType::get());
     for (auto& slot : optimizers_) {

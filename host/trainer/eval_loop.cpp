@@ -12,20 +12,18 @@ namespace {
 struct EvalHooks {
   int32_t split, step, step_hook, start, end, epoch_start, epoch_end, batch_start, batch_end;
   MetricScope scope;
-  const char* title;
 };
 
 EvalHooks hooks_for(int32_t stage) {
   if (stage == VOLT_STAGE_TEST)
     return {VOLT_SPLIT_TEST, VOLT_STEP_TEST, VOLT_HOOK_TEST_STEP, VOLT_HOOK_ON_TEST_START,
             VOLT_HOOK_ON_TEST_END, VOLT_HOOK_ON_TEST_EPOCH_START, VOLT_HOOK_ON_TEST_EPOCH_END,
-            VOLT_HOOK_ON_TEST_BATCH_START, VOLT_HOOK_ON_TEST_BATCH_END, MetricScope::Test,
-            "Testing"};
+            VOLT_HOOK_ON_TEST_BATCH_START, VOLT_HOOK_ON_TEST_BATCH_END, MetricScope::Test};
   return {VOLT_SPLIT_VALIDATION, VOLT_STEP_VALIDATION, VOLT_HOOK_VALIDATION_STEP,
           VOLT_HOOK_ON_VALIDATION_START, VOLT_HOOK_ON_VALIDATION_END,
           VOLT_HOOK_ON_VALIDATION_EPOCH_START, VOLT_HOOK_ON_VALIDATION_EPOCH_END,
           VOLT_HOOK_ON_VALIDATION_BATCH_START, VOLT_HOOK_ON_VALIDATION_BATCH_END,
-          MetricScope::Validation, "Validation"};
+          MetricScope::Validation};
 }
 
 }  // namespace
@@ -38,6 +36,8 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
   if (sanity && options_.num_sanity_val_steps >= 0) n = std::min(n, options_.num_sanity_val_steps);
   bool was_training = training_;
   training_ = false;
+  int64_t outer_loop_batches = loop_batches_;
+  loop_batches_ = n;
   MetricScope previous_scope = scope_;
   scope_ = h.scope;
   // Lightning evaluates under torch.inference_mode (or no_grad when inference_mode=False).
@@ -49,7 +49,6 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
   else c_.module.check(c_.module->set_training(c_.module.get(), false), "eval");
   call_hook(h.start);
   call_hook(h.epoch_start);
-  eval_bar_.start(sanity ? "Sanity Checking" : h.title, n);
   HostBatch batch;
   for (int64_t i = 0; i < n; ++i) {
     fetch_batch(h.split, current_epoch_, i, batch);
@@ -74,7 +73,6 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
     volt::release_ref(result.output);
     if (result.prediction != nullptr && result.prediction->deleter != nullptr)
       result.prediction->deleter(result.prediction);
-    eval_bar_.update(i + 1, [this] { return metrics_.progress_bar_metrics(); });
   }
   call_hook(h.epoch_end);
   ScalarRow logged;
@@ -84,11 +82,11 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
     logged = metrics_.finish_epoch(h.scope);
     log_to_loggers(logged, batches_that_stepped_);
   }
-  eval_bar_.finish([this] { return metrics_.progress_bar_metrics(); });
   call_hook(h.end);
   if (stage == VOLT_STAGE_VALIDATE) call_hook(VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN);
   scope_ = previous_scope;
   training_ = was_training;
+  loop_batches_ = outer_loop_batches;
   return logged;
 }
 
@@ -143,9 +141,9 @@ std::vector<at::Tensor> Trainer::run_prediction() {
   int64_t n = options_.limit_predict_batches.apply(available_batches(VOLT_SPLIT_PREDICT));
   c10::InferenceMode inference;
   c_.module.check(c_.module->set_training(c_.module.get(), false), "eval");
+  loop_batches_ = n;
   call_hook(VOLT_HOOK_ON_PREDICT_START);
   call_hook(VOLT_HOOK_ON_PREDICT_EPOCH_START);
-  eval_bar_.start("Predicting", n);
   HostBatch batch;
   for (int64_t i = 0; i < n; ++i) {
     fetch_batch(VOLT_SPLIT_PREDICT, 0, i, batch);
@@ -171,9 +169,7 @@ std::vector<at::Tensor> Trainer::run_prediction() {
     call_hook(VOLT_HOOK_ON_PREDICT_BATCH_END, end);
     volt::release_ref(result.output);
     if (prediction.defined()) predictions.push_back(prediction);
-    eval_bar_.update(i + 1, [] { return ProgressBar::Metrics{}; });
   }
-  eval_bar_.finish([] { return ProgressBar::Metrics{}; });
   call_hook(VOLT_HOOK_ON_PREDICT_EPOCH_END);
   call_hook(VOLT_HOOK_ON_PREDICT_END);
   return predictions;

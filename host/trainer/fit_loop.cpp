@@ -107,6 +107,7 @@ void Trainer::run_training_epoch() {
   int64_t val_batches = options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION));
   c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
   scope_ = MetricScope::Train;
+  loop_batches_ = num_train_batches_;
   // A resumed epoch continues from its saved batch position; the data order is a function of
   // (seed, epoch), so the remaining batches are exactly those the saved run would have seen.
   bool resumed = resume_.phase == ResumePoint::Phase::MidEpoch;
@@ -119,8 +120,6 @@ void Trainer::run_training_epoch() {
     progress_.validated_batch = -1;
   }
   call_hook(VOLT_HOOK_ON_TRAIN_EPOCH_START);
-  train_bar_.start("Epoch " + std::to_string(current_epoch_), num_train_batches_);
-  auto bar_metrics = [this] { return metrics_.progress_bar_metrics(); };
   bool stop = false;
   if (resumed && resume_.finish_batch >= 0) {
     int64_t i = resume_.finish_batch;
@@ -134,10 +133,8 @@ void Trainer::run_training_epoch() {
     progress_.is_last_batch = is_last;
     fetch_batch(VOLT_SPLIT_TRAIN, options_.overfit ? 0 : current_epoch_, i, batch);
     run_training_batch(batch, i, is_last);
-    train_bar_.update(i + 1, bar_metrics);
     stop = finish_training_batch(i, is_last, val_batches);
   }
-  train_bar_.finish(bar_metrics);
   scope_ = MetricScope::Train;
   ++progress_.epoch.total.processed;
   progress_.epoch.current = progress_.epoch.total;

@@ -123,7 +123,7 @@ void MetricCollector::log(MetricScope scope, int32_t hook, const volt_log_args& 
       throw Error(VOLT_ERROR_INVALID_ARGUMENT,
                   "log('" + name + "'): expected a one-element tensor, got shape " +
                       c10::str(t.sizes()));
-    value = t.detach().reshape({});
+    value = t.dim() == 0 ? t.detach() : t.detach().reshape({});  // reshape costs an op per step
     if (!value.is_floating_point()) value = value.to(at::kFloat);
   } else {
     value = at::scalar_tensor(a.scalar, at::kDouble);

@@ -103,6 +103,17 @@ void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
 
 
 void Trainer::restore_training_state(const CheckpointFile& ckpt) {
+  // Lightning restores the precision plugin's state first (restore_precision_plugin_state).
+  std::string precision_key = precision_state_key();
+  if (const c10::IValue* state = ckpt.find(precision_key)) {
+    auto load = c_.precision.optional(&volt_precision::load_state,
+                                      VOLT_FIELD_END(volt_precision, load_state));
+    if (load == nullptr)
+      throw Error(VOLT_ERROR_FAILED_PRECONDITION,
+                  "checkpoint " + ckpt.name() + " holds precision state under '" + precision_key +
+                      "', but " + c_.precision.label() + " cannot load state");
+    load_plugin_state(c_.precision.get(), load, *state, c_.precision.label(), "load_state");
+  }
   // Loops: where the saved run was.
   const c10::IValue* loops = ckpt.find("loops");
   if (loops == nullptr)

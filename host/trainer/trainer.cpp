@@ -32,9 +32,7 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
         at::Tensor r = volt::unwrap(out);
         volt::release_ref(out);
         return r;
-      }),
-      train_bar_(options_.enable_progress_bar, ProgressBar::Kind::Main),
-      eval_bar_(options_.enable_progress_bar, ProgressBar::Kind::Evaluation) {
+      }) {
   if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   // Every plugin's context now answers self.log and trainer-state queries through us.
   auto attach = [this](volt_host_context* ctx) { ctx->services = this; };
@@ -94,6 +92,20 @@ void Trainer::fill_state(volt_trainer_state& s) const {
   s.world_size = info_.world_size;
   s.log_dir = log_dir_.empty() ? nullptr : log_dir_.c_str();
   s.root_dir = options_.default_root_dir.c_str();
+  s.num_batches = loop_batches_;
+}
+
+std::string Trainer::progress_bar_metrics_json() const {
+  nlohmann::json bar = nlohmann::json::object();
+  for (const auto& [name, value] : metrics_.progress_bar_metrics()) bar[name] = value;
+  return bar.dump();
+}
+
+std::string Trainer::precision_state_key() const {
+  auto key = c_.precision.optional(&volt_precision::state_key,
+                                   VOLT_FIELD_END(volt_precision, state_key));
+  const char* text = key != nullptr ? key(c_.precision.get()) : nullptr;
+  return text != nullptr && *text != '\0' ? text : "PrecisionPlugin";
 }
 
 bool Trainer::callback_metric(const std::string& name, double& out) const {

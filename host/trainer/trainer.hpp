@@ -4,7 +4,6 @@
 
 #include "checkpoint/checkpoint_file.hpp"
 #include "checkpoint/loop_state.hpp"
-#include "console/progress_bar.hpp"
 #include "trainer/components.hpp"
 #include "trainer/metric_collector.hpp"
 #include "trainer/trainer_options.hpp"
@@ -61,6 +60,7 @@ class Trainer : public TrainerServices {
   void log_metric(const volt_log_args& args) override;
   void fill_state(volt_trainer_state& out) const override;
   bool callback_metric(const std::string& name, double& out) const override;
+  std::string progress_bar_metrics_json() const override;
   void request_stop(const std::string& reason) override;
   void save_checkpoint(const std::string& path, bool weights_only) override;
   size_t optimizer_count() const override { return optimizers_.size(); }
@@ -96,6 +96,7 @@ class Trainer : public TrainerServices {
   void restore_callbacks(const CheckpointFile& ckpt);
   void restore_training_state(const CheckpointFile& ckpt);
   void load_stage_weights(const std::optional<std::string>& ckpt_path);
+  std::string precision_state_key() const;  // the precision plugin's checkpoint key
   std::filesystem::path root_dir() const;        // trainer.default_root_dir or the cwd
   std::filesystem::path checkpoint_dir() const;  // <log_dir or root>/checkpoints
   // --- signals (signal_checkpoints.cpp): checkpoints SIGUSR1 asked for; on SIGINT/SIGTERM a
@@ -132,11 +133,10 @@ class Trainer : public TrainerServices {
   std::vector<bool> callback_is_monitoring_;
   std::vector<OptimizerSlot> optimizers_;
   MetricCollector metrics_;
-  ProgressBar train_bar_;  // Lightning's main bar
-  ProgressBar eval_bar_;   // validation / test / predict bar
   volt_strategy_info info_{};
   std::string root_device_;
   std::string log_dir_;
+  int64_t loop_batches_ = -1;  // batches of the running loop (volt_trainer_state::num_batches)
 
   // Trainer state, as trainer_state() reports it.
   int32_t stage_ = VOLT_STAGE_FIT;

@@ -6,9 +6,11 @@
 #include "model_checkpoint.hpp"
 #include "model_summary.hpp"
 #include "on_exception_checkpoint.hpp"
+#include "progress_bar.hpp"
 #include "timer.hpp"
 
 VOLT_PLUGINS(volt::callbacks::EarlyStopping, volt::callbacks::EMAWeightAveraging,
              volt::callbacks::GradientAccumulationScheduler,
              volt::callbacks::LearningRateMonitor, volt::callbacks::ModelCheckpoint, volt::callbacks::ModelSummary,
-             volt::callbacks::OnExceptionCheckpoint, volt::callbacks::Timer)
+             volt::callbacks::OnExceptionCheckpoint, volt::callbacks::ProgressBar,
+             volt::callbacks::Timer)

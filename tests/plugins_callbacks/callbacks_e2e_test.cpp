@@ -24,7 +24,7 @@ TEST_CASE("volt plugins lists the shipped callbacks", "[callbacks][e2e]") {
   CHECK(ids == std::set<std::string>{"early_stopping", "ema_weight_averaging",
                                      "gradient_accumulation_scheduler",
                                      "lr_monitor", "model_checkpoint", "model_summary",
-                                     "on_exception_checkpoint", "timer"});
+                                     "on_exception_checkpoint", "progress_bar", "timer"});
   for (const auto& s : listed["skipped"])
     CHECK(s["file"].get<std::string>().find("volt_callbacks") == std::string::npos);
 }

@@ -1,5 +1,5 @@
 // Lightning's LearningRateMonitor key names and selection (plugins/callbacks/lr_monitor_logic.hpp).
-// The lr_monitor plugin itself is not shipped yet: callbacks cannot see optimizers in ABI 1.1.
+// The lr_monitor plugin (plugins/callbacks/lr_monitor.hpp) reads optimizers through ABI 1.1.
 #include "../../plugins/callbacks/lr_monitor_logic.hpp"
 
 #include <catch2/catch.hpp>

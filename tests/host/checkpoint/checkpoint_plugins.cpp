@@ -5,6 +5,8 @@
 //  - `signal_at_step`: raises a signal (SIGKILL, SIGTERM, SIGINT, SIGUSR1) in one hook of the
 //    training step once global_step reaches a value: a crash or a scheduler's signal at an
 //    exact point of the loop.
+//  - `counting_precision`: 32-true that counts the optimizer steps it saw and keeps the count
+//    (and a tensor) as its checkpointed state, under Lightning-style key "CountingPrecision".
 #include <volt/sdk.hpp>
 
 #include <csignal>
@@ -103,6 +105,34 @@ class SignalAtStep : public Callback {
   bool fired_ = false;
 };
 
+
+class CountingPrecision : public PrecisionPlugin {
+ public:
+  static PluginInfo info() {
+    return {"counting_precision", "1.0.0", "Test precision: 32-true with a step counter as state",
+            R"json({"type": "object", "additionalProperties": false, "properties": {}})json"};
+  }
+  explicit CountingPrecision(const nlohmann::json&) {}
+
+  std::string name() const override { return "32-true"; }
+  void after_optimizer_step(OptimizerRef) override { ++steps_; }
+  std::string state_key() const override { return "CountingPrecision"; }
+  c10::IValue state_dict() const override {
+    c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+    if (steps_ == 0) return d;  // nothing to save yet: no key in the checkpoint
+    d.insert("steps", steps_);
+    d.insert("scale", torch::full({1}, 0.5 * static_cast<double>(steps_)));
+    return d;
+  }
+  void load_state_dict(const c10::IValue& state) override {
+    steps_ = state.toGenericDict().at("steps").toInt();
+  }
+
+ private:
+  int64_t steps_ = 0;
+};
+
 }  // namespace volt::checkpoint_test
 
-VOLT_PLUGINS(volt::checkpoint_test::StepCheckpointer, volt::checkpoint_test::SignalAtStep)
+VOLT_PLUGINS(volt::checkpoint_test::StepCheckpointer, volt::checkpoint_test::SignalAtStep,
+             volt::checkpoint_test::CountingPrecision)

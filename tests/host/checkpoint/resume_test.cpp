@@ -121,5 +121,38 @@ TEST_CASE("resume errors: weights-only checkpoints, too many epochs, missing fil
                     Catch::Contains("not found") && Catch::Contains("nope.ckpt"));
 }
 
+
+// Lightning: checkpoint[type(precision_plugin).__qualname__] = precision_plugin.state_dict()
+// when it is not empty, and restore_precision_plugin_state loads it back before the loops.
+TEST_CASE("the precision plugin's state is saved under its key and restored by a resume",
+          "[checkpoint][resume][precision]") {
+  TempDir root("resume-precision");
+  const std::vector<std::string> counting = {"--precision=counting_precision"};
+  fit_with(resolve(with(small_fit(root.str(), "sgd", 1), counting)));
+  fs::path ckpt = root / "checkpoints" / "epoch=0-step=6.ckpt";
+  REQUIRE(fs::exists(ckpt));
+  host::CheckpointFile one = host::load_checkpoint_file(ckpt);
+  const c10::IValue* state = one.find("CountingPrecision");
+  REQUIRE(state != nullptr);
+  CHECK(state->toGenericDict().at("steps").toInt() == 6);
+  CHECK(state->toGenericDict().at("scale").toTensor().item<double>() == 3.0);
+
+  // Resumed to 3 epochs, the count goes on from 6: a fresh plugin would end at 12.
+  Run resumed = fit_with(resolve(with(small_fit(root.str(), "sgd", 3), counting)), ckpt.string());
+  CHECK(resumed.fit.global_step == 18);
+  host::CheckpointFile last =
+      host::load_checkpoint_file(root / "checkpoints" / "epoch=2-step=18.ckpt");
+  REQUIRE(last.find("CountingPrecision") != nullptr);
+  CHECK(last.find("CountingPrecision")->toGenericDict().at("steps").toInt() == 18);
+
+  // 32-true has no state: no precision key at all, as Lightning writes none for an empty one.
+  TempDir plain_root("resume-precision-plain");
+  fit_with(resolve(small_fit(plain_root.str(), "sgd", 1)));
+  host::CheckpointFile plain =
+      host::load_checkpoint_file(plain_root / "checkpoints" / "epoch=0-step=6.ckpt");
+  CHECK(plain.find("CountingPrecision") == nullptr);
+  CHECK(plain.find("PrecisionPlugin") == nullptr);
+}
+
 }  // namespace
 }  // namespace volt::checkpoint_test

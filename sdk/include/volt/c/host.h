@@ -79,6 +79,11 @@ typedef struct volt_trainer_state {
   int32_t world_size;
   const char* log_dir;   /* folder of the first logger, or NULL; valid until the next call */
   const char* root_dir;  /* trainer.default_root_dir; lifetime of the run */
+
+  /* --- since ABI 1.2 (check struct_size before reading) --- */
+  /* Batches the running loop will run: the training epoch's during training, else those of
+   * the validation, sanity check, test or predict loop; -1 outside a loop. */
+  int64_t num_batches;
 } volt_trainer_state;
 
 typedef struct volt_host_api {
@@ -141,6 +146,12 @@ typedef struct volt_host_api {
    * takes effect from the next training batch. VOLT_ERROR_INVALID_ARGUMENT when n < 1.
    * [main-thread], only from on_train_epoch_start. */
   volt_error* (*set_accumulate_grad_batches)(volt_host_context* ctx, int64_t n);
+
+  /* --- since ABI 1.2 --- */
+  /* Lightning's trainer.progress_bar_metrics (the latest values of metrics logged with
+   * prog_bar=true) as a JSON object of names to numbers; "{}" outside a run. Valid until the
+   * next call of this function. [main-thread] */
+  const char* (*progress_bar_metrics)(const volt_host_context* ctx);
 } volt_host_api;
 
 #ifdef __cplusplus

@@ -10,6 +10,7 @@
 #include "abi.h"
 #include "module.h"
 #include "optimizer.h"
+#include "state.h"
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -36,6 +37,17 @@ typedef struct volt_precision {
                                        bool* skip);
   /* After the optimizer step (or the skip): update scaler state. */
   volt_error* (*after_optimizer_step)(struct volt_precision* self, volt_optimizer* optimizer);
+
+  /* --- since ABI 1.2, (optional) --- */
+  /* State for checkpoints (a loss scaler's scale and counters), as volt/c/state.h. Writing
+   * nothing or an empty object saves none, as Lightning saves none for an empty state_dict.
+   * [fit thread] */
+  volt_error* (*save_state)(struct volt_precision* self, const volt_state_sink* sink);
+  /* Restores what save_state wrote; `state` is borrowed for the call. [fit thread] */
+  volt_error* (*load_state)(struct volt_precision* self, const volt_state_view* state);
+  /* The checkpoint key of that state: Lightning's precision plugin class name, e.g.
+   * "MixedPrecision"; static. NULL or missing: "PrecisionPlugin". */
+  const char* (*state_key)(const struct volt_precision* self);
 } volt_precision;
 
 #ifdef __cplusplus

@@ -17,6 +17,7 @@ struct Adapter {
   Table table{};
   std::shared_ptr<Object> object;
   std::string text;  // storage for strings returned to the host
+  std::string key;   // a second one (a precision plugin's state_key)
 
   explicit Adapter(std::shared_ptr<Object> o) : object(std::move(o)) {
     table.struct_size = sizeof(table);
@@ -152,6 +153,14 @@ inline volt_precision* adapt(std::shared_ptr<PrecisionPlugin> o) {
   a->table.after_optimizer_step = [](volt_precision* s, volt_optimizer* o) {
     return guard([&] { A::obj(s).after_optimizer_step(OptimizerRef(o)); });
   };
+  a->table.save_state = [](volt_precision* s, const volt_state_sink* sink) {
+    return guard([&] { write_state(A::obj(s).state_dict(), sink); });
+  };
+  a->table.load_state = [](volt_precision* s, const volt_state_view* state) {
+    return guard([&] { A::obj(s).load_state_dict(read_state(state)); });
+  };
+  a->key = a->object->state_key();
+  a->table.state_key = [](const volt_precision* s) { return A::get(s).key.c_str(); };
   return &a->table;
 }
 

@@ -119,8 +119,55 @@ inline at::Tensor from_dlpack(volt_dl_managed_tensor* dl) {
   return at::fromDLPack(reinterpret_cast<DLManagedTensor*>(dl));
 }
 
+namespace detail {
+
+// One allocation per exported tensor: the DLPack struct and the tensor that keeps its storage,
+// sizes and strides alive (shape and strides point into the tensor, as at::toDLPack's do).
+struct ExportedTensor {
+  volt_dl_managed_tensor managed{};
+  at::Tensor tensor;
+};
+
+// The DLPack type of the dtypes batches use; false for the rest (at::toDLPack handles them).
+inline bool dl_dtype(at::ScalarType type, volt_dl_dtype& out) {
+  switch (type) {
+    case at::kFloat: out = {VOLT_DL_FLOAT, 32, 1}; return true;
+    case at::kDouble: out = {VOLT_DL_FLOAT, 64, 1}; return true;
+    case at::kHalf: out = {VOLT_DL_FLOAT, 16, 1}; return true;
+    case at::kBFloat16: out = {VOLT_DL_BFLOAT, 16, 1}; return true;
+    case at::kLong: out = {VOLT_DL_INT, 64, 1}; return true;
+    case at::kInt: out = {VOLT_DL_INT, 32, 1}; return true;
+    case at::kShort: out = {VOLT_DL_INT, 16, 1}; return true;
+    case at::kChar: out = {VOLT_DL_INT, 8, 1}; return true;
+    case at::kByte: out = {VOLT_DL_UINT, 8, 1}; return true;
+    default: return false;
+  }
+}
+
+}  // namespace detail
+
+// Every batch crosses here, so the common case (CPU or CUDA, a plain dtype) is written out:
+// at::toDLPack costs several times more per tensor.
 inline volt_dl_managed_tensor* to_dlpack(const at::Tensor& t) {
-  return reinterpret_cast<volt_dl_managed_tensor*>(at::toDLPack(t));
+  volt_dl_dtype dtype{};
+  int32_t device_type = !t.defined() ? 0 : t.is_cpu() ? VOLT_DL_CPU : t.is_cuda() ? VOLT_DL_CUDA : 0;
+  if (device_type == 0 || !detail::dl_dtype(t.scalar_type(), dtype))
+    return reinterpret_cast<volt_dl_managed_tensor*>(at::toDLPack(t));
+  auto* e = new detail::ExportedTensor;
+  e->tensor = t;
+  volt_dl_tensor& d = e->managed.dl_tensor;
+  d.data = e->tensor.data_ptr();
+  d.device = {device_type, device_type == VOLT_DL_CPU ? 0 : static_cast<int32_t>(t.get_device())};
+  d.ndim = static_cast<int32_t>(t.dim());
+  d.dtype = dtype;
+  d.shape = const_cast<int64_t*>(e->tensor.sizes().data());
+  d.strides = const_cast<int64_t*>(e->tensor.strides().data());
+  d.byte_offset = 0;
+  e->managed.manager_ctx = e;
+  e->managed.deleter = [](volt_dl_managed_tensor* self) {
+    delete static_cast<detail::ExportedTensor*>(self->manager_ctx);
+  };
+  return &e->managed;
 }
 
 }  // namespace volt

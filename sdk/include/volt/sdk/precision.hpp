@@ -17,6 +17,13 @@ class PrecisionPlugin : public PluginBase {
   // Returns false to skip this optimizer step (e.g. non-finite gradients).
   virtual bool before_optimizer_step(OptimizerRef /*optimizer*/) { return true; }
   virtual void after_optimizer_step(OptimizerRef /*optimizer*/) {}
+
+  // Checkpointed state (Lightning's precision plugin state_dict): a dict of strings to numbers,
+  // strings, lists, dicts and tensors; an empty dict saves nothing.
+  virtual c10::IValue state_dict() const { return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()); }
+  virtual void load_state_dict(const c10::IValue& /*state*/) {}
+  // The state's key in checkpoints: Lightning's class name ("MixedPrecision").
+  virtual std::string state_key() const { return "PrecisionPlugin"; }
 };
 
 }  // namespace volt
