@@ -1,8 +1,8 @@
 #include "checkpoint/pickle_writer.hpp"
 
-#include <volt/sdk/core.hpp>
+#include "checkpoint/zip_writer.hpp"
 
-#include <caffe2/serialize/inline_container.h>
+#include <volt/sdk/core.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -170,22 +170,18 @@ class Pickler {
 void write_torch_file(const c10::IValue& value, const ByteWriter& out) {
   Pickler pickler;
   pickler.run(value);  // fails before anything is written for unsupported values
-  try {
-    caffe2::serialize::PyTorchStreamWriter zip([&](const void* data, size_t size) {
-      out(data, size);
-      return size;
-    });
-    zip.writeRecord("data.pkl", pickler.data.data(), pickler.data.size());
-    zip.writeRecord("byteorder", "little", 6);
-    for (size_t i = 0; i < pickler.tensors.size(); ++i) {
-      // One CPU copy at a time: a CUDA model never needs a second full copy in host memory.
-      at::Tensor t = pickler.tensors[i].contiguous().to(at::kCPU);
-      zip.writeRecord("data/" + std::to_string(i), t.data_ptr(), t.numel() * t.element_size());
-    }
-    zip.writeEndOfFile();
-  } catch (const c10::Error& e) {
-    throw Error(VOLT_ERROR_INTERNAL, std::string("zip writer: ") + e.what_without_backtrace());
+  TorchZipWriter zip(out);
+  zip.add("data.pkl", pickler.data.data(), pickler.data.size());
+  static const char kByteOrder[] = "little";
+  zip.add("byteorder", kByteOrder, 6);
+  for (size_t i = 0; i < pickler.tensors.size(); ++i) {
+    // At most two CPU copies at a time (the zip writer's pipeline): a CUDA model never needs a
+    // full copy in host memory.
+    auto t = std::make_shared<at::Tensor>(pickler.tensors[i].contiguous().to(at::kCPU));
+    zip.add("data/" + std::to_string(i), t->data_ptr(),
+            static_cast<size_t>(t->numel()) * t->element_size(), t);
   }
+  zip.finish();
 }
 
 std::vector<char> torch_file_bytes(const c10::IValue& value) {

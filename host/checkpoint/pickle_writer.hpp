@@ -4,7 +4,7 @@
 // Why not torch::pickle_save: it wraps every dict and list in torch.jit._pickle.restore_type_tag,
 // which torch.load(weights_only=True), the default since PyTorch 2.6, refuses; and it builds
 // the whole file in memory. Here dicts, lists, tuples and tensors are written as Python writes
-// them, and tensor data streams to `out` one tensor at a time.
+// them, and tensor data streams to `out` one tensor at a time (checkpoint/zip_writer.hpp).
 #pragma once
 
 #include <torch/torch.h>
