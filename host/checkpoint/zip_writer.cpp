@@ -26,6 +26,22 @@ void put64(std::string& s, uint64_t v) {
 
 constexpr uint16_t kUtf8Names = 0x0800;
 
+// The fields local and central headers share, from "version needed to extract" to the extra
+// field's length: a stored record, no time stamp, UTF-8 names.
+void put_shared_fields(std::string& h, bool zip64, uint32_t crc, uint64_t size,
+                       size_t name_length, size_t extra_length) {
+  put16(h, zip64 ? 45 : 20);
+  put16(h, kUtf8Names);
+  put16(h, 0);  // stored
+  put16(h, 0);  // time
+  put16(h, 0);  // date
+  put32(h, crc);
+  put32(h, zip64 ? kMax32 : size);  // compressed size
+  put32(h, zip64 ? kMax32 : size);  // uncompressed size
+  put16(h, name_length);
+  put16(h, extra_length);
+}
+
 }  // namespace
 
 uint32_t crc32_of(const void* data, size_t size) {
@@ -93,16 +109,7 @@ void TorchZipWriter::write_record(Entry& e, const void* data) {
 
   std::string h;
   put32(h, 0x04034b50);
-  put16(h, zip64 ? 45 : 20);  // version needed to extract
-  put16(h, kUtf8Names);
-  put16(h, 0);  // stored
-  put16(h, 0);  // time
-  put16(h, 0);  // date
-  put32(h, e.crc);
-  put32(h, zip64 ? kMax32 : e.size);
-  put32(h, zip64 ? kMax32 : e.size);
-  put16(h, e.name.size());
-  put16(h, extra.size());
+  put_shared_fields(h, zip64, e.crc, e.size, e.name.size(), extra.size());
   h += e.name;
   h += extra;
   write(h.data(), h.size());
@@ -121,31 +128,21 @@ void TorchZipWriter::finish() {
 void TorchZipWriter::write_central_directory() {
   uint64_t cd_offset = position_;
   for (const Entry& e : entries_) {
-    bool big_size = force_zip64_ || e.size >= kMax32;
+    // A ZIP64 entry moves both sizes into the extra field, and the offset when it is large.
     bool big_offset = force_zip64_ || e.offset >= kMax32;
+    bool zip64 = big_offset || e.size >= kMax32;
     std::string extra;
-    if (big_size || big_offset) {
+    if (zip64) {
       put16(extra, 0x0001);
-      put16(extra, 8 * ((big_size ? 2 : 0) + (big_offset ? 1 : 0)));
-      if (big_size) {
-        put64(extra, e.size);
-        put64(extra, e.size);
-      }
+      put16(extra, big_offset ? 24 : 16);
+      put64(extra, e.size);
+      put64(extra, e.size);
       if (big_offset) put64(extra, e.offset);
     }
     std::string h;
     put32(h, 0x02014b50);
-    put16(h, extra.empty() ? 20 : 45);  // version made by
-    put16(h, extra.empty() ? 20 : 45);  // version needed to extract
-    put16(h, kUtf8Names);
-    put16(h, 0);  // stored
-    put16(h, 0);  // time
-    put16(h, 0);  // date
-    put32(h, e.crc);
-    put32(h, big_size ? kMax32 : e.size);
-    put32(h, big_size ? kMax32 : e.size);
-    put16(h, e.name.size());
-    put16(h, extra.size());
+    put16(h, zip64 ? 45 : 20);  // version made by
+    put_shared_fields(h, zip64, e.crc, e.size, e.name.size(), extra.size());
     put16(h, 0);  // comment
     put16(h, 0);  // disk
     put16(h, 0);  // internal attributes
