@@ -1,15 +1,8 @@
 #include "console/tables.hpp"
 
-#include <volt/sdk/model_summary.hpp>
-
 #include <algorithm>
-#include <vector>
 
 namespace volt::host {
-
-void print_model_summary(volt_module* module, int32_t max_depth, std::FILE* out) {
-  volt::print_model_summary(module, max_depth, out);
-}
 
 void print_metrics_table(const std::string& title, const std::map<std::string, double>& metrics,
                          std::FILE* out) {

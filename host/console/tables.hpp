@@ -1,4 +1,5 @@
-// Tables printed on the console: the model summary and the final metrics.
+// Tables printed on the console: the final metrics (the model summary is
+// volt::print_model_summary, shared with the model_summary callback).
 #pragma once
 
 #include <volt/volt.h>
@@ -8,9 +9,6 @@
 #include <string>
 
 namespace volt::host {
-
-// Lightning's ModelSummary: one row per submodule down to `max_depth`, then parameter totals.
-void print_model_summary(volt_module* module, int32_t max_depth, std::FILE* out);
 
 // Lightning's results table after validate/test (and Volt's after fit).
 void print_metrics_table(const std::string& title, const std::map<std::string, double>& metrics,

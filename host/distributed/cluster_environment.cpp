@@ -2,7 +2,6 @@
 
 #include <volt/sdk/core.hpp>
 
-#include <cstdlib>
 #include <sstream>
 
 namespace volt::host {
@@ -63,14 +62,6 @@ void check_ranks(const ClusterEnvironment& c) {
 }
 
 }  // namespace
-
-EnvLookup process_environment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
 
 std::string slurm_root_node(const std::string& nodelist) {
   // Lightning: re.sub(r"\[(.*?)[,-].*\]", r"\1", nodes), then r"\[(.*?)\]" -> r"\1", then the

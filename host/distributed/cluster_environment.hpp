@@ -25,13 +25,12 @@ struct ClusterEnvironment {
   int64_t node_rank = 0;
 
   // One line for the log at start, e.g. "slurm: GLOBAL_RANK 3, MEMBER 4/8, LOCAL_RANK 1,
-  // NODE_RANK 1, MASTER_ADDR node01, MASTER_PORT 16789 (processes started by SLURM)".
+  // NODE_RANK 1, MASTER_ADDR node01, MASTER_PORT 16789 (processes started outside Volt)".
   std::string describe() const;
 };
 
-// Reads one variable; nullopt when unset.
+// Reads one variable; nullopt when unset (the launcher passes the process's environment).
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-EnvLookup process_environment();
 
 // `devices` and `num_nodes` are the trainer's; Lightning's own environment computes the world
 // size and ranks from them. Throws volt::Error naming the variable for malformed values.

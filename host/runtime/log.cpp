@@ -29,8 +29,6 @@ void write(Level level, const std::string& message) noexcept {
 
 bool enabled(Level level) noexcept { return spdlog::should_log(to_spdlog(level)); }
 
-void set_level(Level lowest) noexcept { spdlog::set_level(to_spdlog(lowest)); }
-
 void use_console_format() noexcept {
   try {
     spdlog::set_pattern("%^[%l]%$ %v");

@@ -18,7 +18,6 @@ enum class Level { debug, info, warning, error };
 // Thread-safe; never throws.
 void write(Level level, const std::string& message) noexcept;
 bool enabled(Level level) noexcept;
-void set_level(Level lowest) noexcept;
 // The console format the `volt` program uses: "[info] text", coloured on a terminal.
 void use_console_format() noexcept;
 

@@ -2,13 +2,13 @@
 #include "trainer/trainer.hpp"
 
 #include "checkpoint/ckpt_path.hpp"
-#include "console/tables.hpp"
 #include "runtime/host_api.hpp"
 #include "runtime/log.hpp"
 #include "runtime/signals.hpp"
 #include "trainer/interrupted.hpp"
 
 #include <volt/sdk/core.hpp>
+#include <volt/sdk/model_summary.hpp>
 
 namespace volt::host {
 
@@ -27,7 +27,7 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
     if (resuming) restore_callbacks(*ckpt);
     configure_optimizers();
     if (options_.enable_model_summary && info_.global_rank == 0 && !has_callback("model_summary"))
-      print_model_summary(c_.module.get(), 1, stdout);
+      volt::print_model_summary(c_.module.get(), 1, stdout);
     log_hyperparameters();
     call_hook(VOLT_HOOK_ON_FIT_START);
     if (resuming) restore_training_state(*ckpt);

@@ -1,6 +1,5 @@
 #include "trainer/trainer.hpp"
 
-#include "console/tables.hpp"
 #include "runtime/log.hpp"
 
 #include <volt/sdk/core.hpp>

@@ -59,8 +59,6 @@ class ProgressBar : public Callback {
   }
 
  private:
-  bool enabled() const { return refresh_rate_ > 0 && global_rank() == 0; }
-
   // A display with the batch count of its loop and the batches done so far.
   struct Bar {
     ProgressDisplay display;
@@ -68,9 +66,11 @@ class ProgressBar : public Callback {
     int64_t done = 0;
   };
 
+  // Rank > 0 or refresh_rate 0: the display is never started, and its update() and finish()
+  // return at once, so a step costs no host call.
   void start(Bar& bar, const std::string& description) {
-    if (!enabled()) return;
     volt_trainer_state s = trainer_state();
+    if (refresh_rate_ == 0 || s.global_rank != 0) return;
     // The host fills only the fields it knows; num_batches is there since ABI 1.2.
     bar.total = volt::detail::host().abi_minor >= 2 ? s.num_batches : -1;
     bar.done = 0;
@@ -78,11 +78,11 @@ class ProgressBar : public Callback {
   }
   void update(Bar& bar, int64_t batch_idx) {
     bar.done = batch_idx + 1;
-    if (!enabled() || bar.done % refresh_rate_ != 0) return;
+    if (refresh_rate_ == 0 || bar.done % refresh_rate_ != 0) return;
     bar.display.update(bar.done, [this] { return metrics(); });
   }
   void finish(Bar& bar) {
-    if (enabled()) bar.display.finish(bar.done, [this] { return metrics(); });
+    bar.display.finish(bar.done, [this] { return metrics(); });
   }
 
   // trainer.progress_bar_metrics; none from a host older than ABI 1.2.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <volt/sdk/core.hpp>
+#include <volt/sdk/ivalue_json.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -65,16 +66,11 @@ inline nlohmann::json encode_state(const c10::IValue& v, std::vector<at::Tensor>
   throw Error("a state dict cannot hold a value of type " + v.tagKind());
 }
 
-// The inverse of encode_state. Throws volt::Error for a malformed structure.
+// The inverse of encode_state: json_to_ivalue's conversion, plus the tags. Throws volt::Error for
+// a malformed structure.
 inline c10::IValue decode_state(const nlohmann::json& j, const std::vector<at::Tensor>& tensors) {
   using J = nlohmann::json;
   switch (j.type()) {
-    case J::value_t::null: return c10::IValue();
-    case J::value_t::boolean: return j.get<bool>();
-    case J::value_t::number_integer:
-    case J::value_t::number_unsigned: return j.get<int64_t>();
-    case J::value_t::number_float: return j.get<double>();
-    case J::value_t::string: return j.get<std::string>();
     case J::value_t::array: {
       c10::impl::GenericList list(c10::AnyType::get());
       for (const auto& e : j) list.push_back(decode_state(e, tensors));
@@ -107,7 +103,7 @@ inline c10::IValue decode_state(const nlohmann::json& j, const std::vector<at::T
       for (auto it = j.begin(); it != j.end(); ++it) d.insert(it.key(), decode_state(it.value(), tensors));
       return d;
     }
-    default: throw Error("unexpected JSON value in a state dict: " + j.dump());
+    default: return json_to_ivalue(j);  // scalars
   }
 }
 
