@@ -2,6 +2,7 @@
 #include "commands/plugins_command.hpp"
 #include "commands/run_command.hpp"
 #include "config/config_error.hpp"
+#include "distributed/launcher.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
 #include "runtime/log.hpp"
@@ -67,6 +68,7 @@ int run(int argc, char** argv) {
     return volt::host::run_plugins_command(volt::host::plugin_search_path(dirs), json, std::cout);
   }
   volt::host::RunOptions options;
+  options.arguments = args;
   for (auto it = args.begin(); it != args.end();) {
     if (*it == "--test-after-fit") {
       options.test_after_fit = true;
@@ -92,9 +94,11 @@ int main(int argc, char** argv) {
     return run(argc, argv);
   } catch (const volt::host::config::ConfigError& e) {
     std::cerr << "volt: config error: " << e.what() << "\n";
+    volt::host::write_error_file(std::string("config error: ") + e.what());
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "volt: error: " << e.what() << "\n";
+    volt::host::write_error_file(e.what());
     return 1;
   }
 }

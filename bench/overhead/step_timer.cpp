@@ -90,6 +90,7 @@ class StepTimer : public Callback {
   void on_after_backward() override { mark(kBackwardEnd); }
 
   void on_train_end() override {
+    if (global_rank() != 0) return;  // ranks step in lockstep; rank 0 speaks for the run
     std::string text = "{";
     append_array(text, "batch_start_ns", starts_);
     text += ", \"end_ns\": " + std::to_string(end_ns_) + ", ";

@@ -4,6 +4,8 @@
 #include "config/config_resolver.hpp"
 #include "config/json_schema.hpp"
 #include "console/tables.hpp"
+#include "distributed/launcher.hpp"
+#include "distributed/process_plan.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
 #include "runtime/log.hpp"
@@ -15,6 +17,7 @@
 #include <volt/sdk/core.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -155,6 +158,38 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
     return 0;
   }
 
+  // How many processes, and which one this is. A launching strategy with several local
+  // devices makes this process the supervisor of one worker per device.
+  std::string strategy_id = resolved["strategy"]["id"].get<std::string>();
+  std::optional<nlohmann::json> strategy_schema = lookup("strategy", strategy_id);
+  bool launching = strategy_schema &&
+                   strategy_schema->value("x-volt-launcher", std::string()) == "subprocess";
+  ProcessPlan plan = plan_processes(resolved["trainer"], strategy_id, launching,
+                                    [](const std::string& name) -> std::optional<std::string> {
+                                      const char* v = std::getenv(name.c_str());
+                                      if (v == nullptr) return std::nullopt;
+                                      return std::string(v);
+                                    });
+  if (plan.launch_workers) {
+    LaunchPlan launch;
+    launch.program = "/proc/self/exe";
+    launch.args = options.arguments;
+    launch.local_processes = plan.devices;
+    launch.num_nodes = plan.num_nodes;
+    launch.node_rank = plan.cluster.node_rank;
+    launch.main_address = plan.cluster.main_address;
+    launch.main_port = plan.cluster.main_port;
+    return launch_local_workers(launch);
+  }
+  follow_launcher();
+  const ClusterEnvironment& cluster = plan.cluster;
+  if (launching) log::info("Initializing distributed: ", cluster.describe());  // every rank
+  log::set_process_rank(static_cast<int>(cluster.global_rank), static_cast<int>(cluster.world_size));
+  if (launching && cluster.world_size > 1 && cluster.main_port == 0)
+    throw config::ConfigError("MASTER_PORT is not set: every process of a " +
+                              std::to_string(cluster.world_size) +
+                              "-process run must be told where rank 0 listens");
+
   // Seed before any plugin exists, so model initialisation is reproducible (Lightning's CLI).
   std::optional<uint64_t> seed;
   if (resolved["seed_everything"].is_number_integer()) {
@@ -168,17 +203,23 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   components.data = make<volt_datamodule>(registry, VOLT_KIND_DATAMODULE, resolved["data"]);
   components.strategy = make<volt_strategy>(registry, VOLT_KIND_STRATEGY, resolved["strategy"]);
   components.precision = make<volt_precision>(registry, VOLT_KIND_PRECISION, resolved["precision"]);
-  if (resolved["logger"].is_array())
+  // Loggers write from rank 0 only (Lightning's rank_zero_experiment): other ranks have none
+  // and learn rank 0's log folder from the trainer.
+  if (resolved["logger"].is_array() && cluster.global_rank == 0)
     for (const auto& l : resolved["logger"])
       components.loggers.push_back(make<volt_logger>(registry, VOLT_KIND_LOGGER, l));
   for (const auto& cb : resolved["callbacks"])
     components.callbacks.push_back(make<volt_callback>(registry, VOLT_KIND_CALLBACK, cb));
 
   TrainerOptions trainer_options = TrainerOptions::from_json(resolved["trainer"]);
+  trainer_options.cluster = cluster;
+  trainer_options.local_world_size = plan.devices;
+  trainer_options.num_nodes = plan.num_nodes;
+  trainer_options.accelerator_kind = plan.accelerator;
   int status = 0;
   {
     Trainer trainer(trainer_options, components);
-    save_config(trainer.log_dir(), resolved);
+    if (trainer.global_rank() == 0) save_config(trainer.log_dir(), resolved);
     const std::string& sub = command.subcommand;
     // Lightning's ckpt_path: fit resumes from it, the other stages load its weights.
     std::optional<std::string> ckpt_path;
@@ -194,7 +235,8 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
       }
       bool interrupted = status != 0;
       if (!interrupted && options.test_after_fit) trainer.test();
-      else if (!interrupted) print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
+      else if (!interrupted && trainer.global_rank() == 0)
+        print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
       if (!trainer.last_checkpoint().empty())
         log::info("Checkpoint saved to ", trainer.last_checkpoint());
     } else if (sub == "validate") {
@@ -206,7 +248,10 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
       fs::path root = trainer_options.default_root_dir.empty()
                           ? fs::current_path() : fs::path(trainer_options.default_root_dir);
       fs::create_directories(root);
-      fs::path out = root / "predictions.pt";
+      // With several processes each rank predicts its shard: predictions_rank<N>.pt.
+      fs::path out = root / (cluster.world_size > 1
+                                 ? "predictions_rank" + std::to_string(trainer.global_rank()) + ".pt"
+                                 : std::string("predictions.pt"));
       std::vector<char> bytes = torch::pickle_save(c10::IValue(c10::List<at::Tensor>(predictions)));
       std::ofstream(out, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
       log::info(predictions.size(), " prediction batches saved to ", out.string());

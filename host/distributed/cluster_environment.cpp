@@ -126,7 +126,7 @@ std::string ClusterEnvironment::describe() const {
     << world_size << ", LOCAL_RANK " << local_rank << ", NODE_RANK " << node_rank
     << ", MASTER_ADDR " << main_address << ", MASTER_PORT "
     << (main_port == 0 ? std::string("(a free port)") : std::to_string(main_port))
-    << (creates_processes_externally ? " (processes started outside Volt)"
+    << (creates_processes_externally ? " (processes started by a launcher)"
                                      : " (Volt starts the processes)");
   return s.str();
 }

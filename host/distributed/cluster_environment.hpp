@@ -25,7 +25,7 @@ struct ClusterEnvironment {
   int64_t node_rank = 0;
 
   // One line for the log at start, e.g. "slurm: GLOBAL_RANK 3, MEMBER 4/8, LOCAL_RANK 1,
-  // NODE_RANK 1, MASTER_ADDR node01, MASTER_PORT 16789 (processes started outside Volt)".
+  // NODE_RANK 1, MASTER_ADDR node01, MASTER_PORT 16789 (processes started by a launcher)".
   std::string describe() const;
 };
 

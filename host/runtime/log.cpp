@@ -36,4 +36,13 @@ void use_console_format() noexcept {
   }
 }
 
+void set_process_rank(int rank, int world_size) noexcept {
+  if (world_size <= 1) return;
+  try {
+    spdlog::set_pattern("%^[%l]%$ [rank " + std::to_string(rank) + "] %v");
+    if (rank != 0) spdlog::set_level(spdlog::level::warn);
+  } catch (...) {
+  }
+}
+
 }  // namespace volt::host::log

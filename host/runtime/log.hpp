@@ -20,6 +20,9 @@ void write(Level level, const std::string& message) noexcept;
 bool enabled(Level level) noexcept;
 // The console format the `volt` program uses: "[info] text", coloured on a terminal.
 void use_console_format() noexcept;
+// In a run of several processes: lines carry "[rank N]", and ranks other than 0 print warnings
+// and errors only (Lightning's rank_zero_info), so N workers do not repeat every line.
+void set_process_rank(int rank, int world_size) noexcept;
 
 template <class... Parts>
 void write_parts(Level level, Parts&&... parts) {

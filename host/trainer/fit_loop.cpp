@@ -82,6 +82,7 @@ void Trainer::run_training() {
     if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) break;
     run_training_epoch();
     ++current_epoch_;
+    should_stop_ = any_rank(should_stop_);  // epoch-end hooks may have asked on one rank
     if (stop_requested_and_allowed()) break;
   }
   if (should_stop_ && !stop_reason_.empty()) log::info("Training stopped: ", stop_reason_);
@@ -159,6 +160,9 @@ bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch, int64
   progress_.batch.current.completed = progress_.batch.current.processed;
   handle_signals_at_step_boundary();
   if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) return true;
+  // Every rank stops at the same step (a rank that stopped alone would leave the others
+  // waiting in a collective); Lightning's reduce_boolean_decision.
+  should_stop_ = any_rank(should_stop_);
   return stop_requested_and_allowed();
 }
 

@@ -49,14 +49,30 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
         callback_is_monitoring_.push_back(monitoring);
       }
     }
+  // The strategy gets the detected cluster environment and answers with the ranks it runs.
+  const ClusterEnvironment& cluster = options_.cluster;
   info_.struct_size = sizeof(info_);
-  info_.world_size = 1;
+  info_.global_rank = static_cast<int32_t>(cluster.global_rank);
+  info_.local_rank = static_cast<int32_t>(cluster.local_rank);
+  info_.node_rank = static_cast<int32_t>(cluster.node_rank);
+  info_.world_size = static_cast<int32_t>(cluster.world_size);
+  info_.num_nodes = static_cast<int32_t>(options_.num_nodes);
+  info_.local_world_size = static_cast<int32_t>(options_.local_world_size);
+  info_.main_address = cluster.main_address.c_str();
+  info_.main_port = cluster.main_port;
+  info_.environment = cluster.kind.c_str();
+  info_.accelerator = options_.accelerator_kind.c_str();
   c_.strategy.check(c_.strategy->setup_environment(c_.strategy.get(), &info_), "setup_environment");
   root_device_ = info_.root_device != nullptr ? info_.root_device : "cpu";
+  if (cluster.world_size > 1 && info_.world_size == 1)
+    log::warning("the strategy runs this process alone although the ", cluster.kind,
+                 " environment says world size ", cluster.world_size,
+                 ": every process trains on its own (use --strategy=ddp)");
   if (!c_.loggers.empty()) {
     const char* dir = c_.loggers.front()->log_dir(c_.loggers.front().get());
     if (dir != nullptr) log_dir_ = dir;
   }
+  if (info_.world_size > 1) share_log_dir();
   auto automatic = c_.module.optional(&volt_module::automatic_optimization,
                                       VOLT_FIELD_END(volt_module, automatic_optimization));
   automatic_optimization_ = automatic == nullptr || automatic(c_.module.get());
@@ -136,6 +152,44 @@ void Trainer::set_accumulate_grad_batches(int64_t n) {
     throw Error(VOLT_ERROR_FAILED_PRECONDITION,
                 "accumulate_grad_batches can only change in on_train_epoch_start");
   options_.accumulate_grad_batches = n;
+}
+
+void Trainer::share_log_dir() {
+  auto broadcast = c_.strategy.optional(&volt_strategy::broadcast,
+                                        VOLT_FIELD_END(volt_strategy, broadcast));
+  if (broadcast == nullptr)
+    throw Error(VOLT_ERROR_UNIMPLEMENTED, c_.strategy.label() + " runs " +
+                                              std::to_string(info_.world_size) +
+                                              " processes but has no broadcast (ABI 1.3)");
+  // Length first, then the bytes, both as tensors from rank 0.
+  auto send = [&](const at::Tensor& t) {
+    volt_tensor* out = nullptr;
+    c_.strategy.check(broadcast(c_.strategy.get(), volt::borrow(t), 0, &out), "broadcast");
+    at::Tensor r = volt::unwrap(out).to(at::kCPU);
+    volt::release_ref(out);
+    return r;
+  };
+  auto on_device = at::TensorOptions().dtype(at::kLong).device(root_device_);
+  int64_t len = send(at::full({1}, static_cast<int64_t>(log_dir_.size()), on_device)).item<int64_t>();
+  at::Tensor bytes = at::zeros({len}, on_device);
+  if (info_.global_rank == 0)
+    for (int64_t i = 0; i < len; ++i) bytes[i] = static_cast<unsigned char>(log_dir_[static_cast<size_t>(i)]);
+  at::Tensor got = send(bytes);
+  std::string dir(static_cast<size_t>(len), '\0');
+  for (int64_t i = 0; i < len; ++i) dir[static_cast<size_t>(i)] = static_cast<char>(got[i].item<int64_t>());
+  log_dir_ = dir;
+}
+
+bool Trainer::any_rank(bool local) {
+  if (info_.world_size <= 1) return local;
+  volt_tensor* out = nullptr;
+  at::Tensor flag = at::full({1}, local ? 1.0 : 0.0,
+                             at::TensorOptions().dtype(at::kFloat).device(root_device_));
+  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(flag), VOLT_REDUCE_MAX, &out),
+                    "reduce");
+  bool any = volt::unwrap(out).item<double>() > 0.5;
+  volt::release_ref(out);
+  return any;
 }
 
 void Trainer::request_stop(const std::string& reason) {

@@ -52,6 +52,7 @@ class Trainer : public TrainerServices {
 
   // Folder of the first logger ("" without loggers).
   const std::string& log_dir() const { return log_dir_; }
+  int32_t global_rank() const { return info_.global_rank; }
   int64_t global_step() const { return global_step_; }
   int64_t current_epoch() const { return current_epoch_; }
   std::map<std::string, double> callback_metrics() const { return metrics_.callback_metrics(); }
@@ -78,6 +79,10 @@ class Trainer : public TrainerServices {
   void log_hyperparameters();  // once per trainer
   void finalize_loggers(const char* status);
   void on_exception(const std::string& message);
+  // Rank 0's log folder on every rank (loggers exist on rank 0 only).
+  void share_log_dir();
+  // The same decision on every rank: true when any rank's `local` is true.
+  bool any_rank(bool local);
 
   // --- hooks (trainer.cpp) ---
   void call_hook(int32_t hook, volt_hook_args args = {});

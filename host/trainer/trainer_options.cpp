@@ -44,6 +44,8 @@ T value_or(const nlohmann::json& j, const char* key, T fallback) {
 TrainerOptions TrainerOptions::from_json(const nlohmann::json& t) {
   TrainerOptions o;
   o.accelerator = value_or<std::string>(t, "accelerator", o.accelerator);
+  if (auto it = t.find("num_nodes"); it != t.end() && it->is_number_integer())
+    o.num_nodes = it->get<int64_t>();
   if (auto it = t.find("devices"); it != t.end() && !it->is_null())
     o.devices = it->is_string() ? it->get<std::string>() : it->dump();
   o.max_epochs = value_or<int64_t>(t, "max_epochs", -2);

@@ -1,6 +1,8 @@
 // The trainer section of a resolved config, with Lightning's Trainer argument names.
 #pragma once
 
+#include "distributed/cluster_environment.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -42,6 +44,12 @@ struct TrainerOptions {
   int64_t fast_dev_run = 0;      // 0 = off, n = run n batches of each loop
   bool overfit = false;          // overfit_batches > 0: train on the epoch-0 batches every epoch
   std::string max_time;          // "DD:HH:MM:SS" or "" (run_command adds a timer callback)
+  int64_t num_nodes = 1;
+
+  // Where this process sits, as the host detected it (run_command); handed to the strategy.
+  ClusterEnvironment cluster;
+  int64_t local_world_size = 1;   // processes per node
+  std::string accelerator_kind = "cpu";  // "cpu" or "cuda", resolved from `accelerator`
 
   static TrainerOptions from_json(const nlohmann::json& trainer);
 };

@@ -60,8 +60,9 @@ class Classifier : public LightningModule {
     torch::Tensor logits = forward(batch.at(0));
     torch::Tensor loss = torch::cross_entropy_loss(logits, batch.at(1));
     torch::Tensor acc = (logits.argmax(1) == batch.at(1)).to(torch::kFloat).mean();
-    log(prefix + "_loss", loss, LogOptions().prog_bar(prefix == "val"));
-    log(prefix + "_acc", acc, LogOptions().prog_bar(prefix == "val"));
+    // Reduced across ranks, so that with ddp the metrics cover the whole split.
+    log(prefix + "_loss", loss, LogOptions().prog_bar(prefix == "val").sync_dist(true));
+    log(prefix + "_acc", acc, LogOptions().prog_bar(prefix == "val").sync_dist(true));
   }
 
   // model.lr_scheduler: {"name": ..., the scheduler's arguments, "interval", "frequency"}.

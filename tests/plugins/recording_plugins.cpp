@@ -241,7 +241,31 @@ class LossRecorder : public Callback {
   double backward_loss_ = 0;
 };
 
+// Asks the trainer to stop on one rank only, as an early-stopping callback fed rank-local
+// metrics could: every rank must still stop at the same step.
+class RankStopper : public Callback {
+ public:
+  static PluginInfo info() {
+    return {"rank_stopper", "1.0.0", "Test callback: request_stop on one rank at a given step",
+            R"json({"type": "object", "additionalProperties": false, "required": ["rank", "step"],
+              "properties": {"rank": {"type": "integer"}, "step": {"type": "integer"}}})json"};
+  }
+  explicit RankStopper(const nlohmann::json& config)
+      : rank_(config.at("rank").get<int32_t>()), step_(config.at("step").get<int64_t>()) {}
+
+  void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                          int64_t /*batch_idx*/) override {
+    if (global_rank() == rank_ && global_step() >= step_ && context() != nullptr)
+      volt::detail::host().request_stop(context(), "rank_stopper");
+  }
+
+ private:
+  int32_t rank_;
+  int64_t step_;
+};
+
 }  // namespace volt::test_plugins
 
 VOLT_PLUGINS(volt::test_plugins::RecordingModule, volt::test_plugins::RecordingCallback,
-             volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder)
+             volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder,
+             volt::test_plugins::RankStopper)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,11 +28,11 @@ struct ProcessResult {
   std::string err;
 };
 
-// `extra_env` ("NAME=value") is set in the child, ahead of the inherited variables.
-inline ProcessResult run_process(const std::vector<std::string>& argv,
-                                 const std::filesystem::path& cwd,
-                                 const std::filesystem::path& capture_dir,
-                                 const std::vector<std::string>& extra_env = {}) {
+// Starts `argv` in `cwd` with stdout and stderr going to files in `capture_dir`; returns the
+// child's pid. `extra_env` ("NAME=value") is set in the child, ahead of the inherited variables.
+inline pid_t start_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                           const std::filesystem::path& capture_dir,
+                           const std::vector<std::string>& extra_env = {}) {
   // Everything the child needs is prepared before fork: only async-signal-safe calls after.
   std::string out_path = (capture_dir / "stdout.txt").string();
   std::string err_path = (capture_dir / "stderr.txt").string();
@@ -58,9 +59,31 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
     ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+// Waits for a child from start_process and reads what it printed. With a timeout, a child
+// still running after it is killed (SIGKILL) and `timed_out` is set.
+inline ProcessResult wait_process(pid_t pid, const std::filesystem::path& capture_dir,
+                                  double timeout_seconds = -1, bool* timed_out = nullptr) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  if (timed_out != nullptr) *timed_out = false;
+  if (timeout_seconds < 0) {
+    while (::waitpid(pid, &status, 0) < 0)
+      if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  } else {
+    for (int waited_ms = 0;; waited_ms += 20) {
+      pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) break;
+      if (r < 0 && errno != EINTR) throw std::runtime_error("waitpid failed");
+      if (waited_ms > timeout_seconds * 1000) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        if (timed_out != nullptr) *timed_out = true;
+        break;
+      }
+      ::usleep(20000);
+    }
   }
   ProcessResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -70,9 +93,16 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
     s << in.rdbuf();
     return s.str();
   };
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.out = slurp((capture_dir / "stdout.txt").string());
+  r.err = slurp((capture_dir / "stderr.txt").string());
   return r;
+}
+
+inline ProcessResult run_process(const std::vector<std::string>& argv,
+                                 const std::filesystem::path& cwd,
+                                 const std::filesystem::path& capture_dir,
+                                 const std::vector<std::string>& extra_env = {}) {
+  return wait_process(start_process(argv, cwd, capture_dir, extra_env), capture_dir);
 }
 
 }  // namespace volt::trainer_test

@@ -109,10 +109,17 @@ inline nlohmann::json resolve(const std::vector<std::string>& flags) {
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string(e.what()) + skipped_files());
   }
-  const nlohmann::json& trainer = resolved["trainer"];
-  std::string root = trainer["default_root_dir"].is_string()
-                         ? trainer["default_root_dir"].get<std::string>()
-                         : fs::current_path().string();
+  // Without a root, each run gets its own (kept until the test process exits): ctest -j runs
+  // tests in parallel from one working directory, where their checkpoints would collide.
+  nlohmann::json& trainer = resolved["trainer"];
+  if (!trainer["default_root_dir"].is_string()) {
+    static TempDir roots("harness-roots");
+    static std::atomic<int> next{0};
+    fs::path root = roots / ("run" + std::to_string(next++));
+    fs::create_directories(root);
+    trainer["default_root_dir"] = root.string();
+  }
+  std::string root = trainer["default_root_dir"].get<std::string>();
   if (resolved["logger"].is_array())
     for (auto& logger : resolved["logger"]) {
       auto& cfg = logger["config"];

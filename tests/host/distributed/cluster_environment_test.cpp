@@ -86,7 +86,7 @@ TEST_CASE("SLURM's variables, node list and port", "[distributed][env]") {
   CHECK(c.main_port == 7891 + 15000);  // the job id's last 4 digits + 15000
   CHECK(c.describe() ==
         "slurm: GLOBAL_RANK 3, MEMBER 4/8, LOCAL_RANK 1, NODE_RANK 1, MASTER_ADDR gpu07, "
-        "MASTER_PORT 22891 (processes started outside Volt)");
+        "MASTER_PORT 22891 (processes started by a launcher)");
 
   SECTION("MASTER_ADDR and MASTER_PORT override") {
     vars["MASTER_ADDR"] = "login1";

@@ -18,7 +18,14 @@
 extern "C" {
 #endif
 
-/* Where this process stands. Filled by setup_environment. */
+/* Where this process stands.
+ *
+ * Since ABI 1.3 the host fills every field before it calls setup_environment with the cluster
+ * environment it detected (torchrun, SLURM, or Volt's own launcher; see docs/distributed.md):
+ * the ranks and world size below are then the host's proposal, which a strategy keeps (DDP) or
+ * overrides (a single-process strategy reports rank 0 of 1). The strategy writes back the
+ * ranks, world size and root_device. Strings the host fills live until the run ends; the
+ * strategy's root_device until destroy. */
 typedef struct volt_strategy_info {
   size_t struct_size;
   int32_t global_rank;
@@ -26,6 +33,14 @@ typedef struct volt_strategy_info {
   int32_t node_rank;
   int32_t world_size;
   const char* root_device; /* e.g. "cpu", "cuda:1"; valid until destroy */
+
+  /* --- since ABI 1.3: inputs from the host (check struct_size before reading) --- */
+  int32_t num_nodes;            /* trainer.num_nodes */
+  int32_t local_world_size;     /* processes per node (trainer.devices) */
+  const char* main_address;     /* rendezvous host (MASTER_ADDR) */
+  int32_t main_port;            /* rendezvous port (MASTER_PORT) */
+  const char* environment;      /* "torchelastic", "slurm" or "lightning" */
+  const char* accelerator;      /* "cpu" or "cuda" */
 } volt_strategy_info;
 
 /* Receives a tensor map for checkpointing: fully qualified name -> borrowed handle. */
@@ -62,6 +77,12 @@ typedef struct volt_strategy {
                               volt_state_visitor visit, void* ctx);
   /* (optional) Releases process groups and devices. */
   volt_error* (*teardown)(struct volt_strategy* self);
+
+  /* --- since ABI 1.3 --- */
+  /* (optional) Broadcast of `tensor` from rank `src` to every rank; *out is a new reference
+   * holding rank src's values on every rank. Every rank must call it. [main-thread] */
+  volt_error* (*broadcast)(struct volt_strategy* self, volt_tensor* tensor, int32_t src,
+                           volt_tensor** out);
 } volt_strategy;
 
 #ifdef __cplusplus

@@ -82,6 +82,20 @@ inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
   auto* a = new A(std::move(o));
   a->table.setup_environment = [](volt_strategy* s, volt_strategy_info* out) {
     return guard([&] {
+      if (out->struct_size >= VOLT_STRUCT_SIZE(volt_strategy_info, accelerator)) {
+        ClusterInfo c;
+        c.global_rank = out->global_rank;
+        c.local_rank = out->local_rank;
+        c.node_rank = out->node_rank;
+        c.world_size = out->world_size;
+        c.num_nodes = out->num_nodes;
+        c.local_world_size = out->local_world_size;
+        if (out->main_address != nullptr) c.main_address = out->main_address;
+        c.main_port = out->main_port;
+        if (out->environment != nullptr) c.environment = out->environment;
+        if (out->accelerator != nullptr) c.accelerator = out->accelerator;
+        A::obj(s).set_cluster(std::move(c));
+      }
       StrategyInfo i = A::obj(s).setup_environment();
       A::get(s).text = i.root_device;
       out->global_rank = i.global_rank;
@@ -124,6 +138,9 @@ inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
     });
   };
   a->table.teardown = [](volt_strategy* s) { return guard([&] { A::obj(s).teardown(); }); };
+  a->table.broadcast = [](volt_strategy* s, volt_tensor* t, int32_t src, volt_tensor** out) {
+    return guard([&] { *out = new_ref(A::obj(s).broadcast(unwrap(t), src)); });
+  };
   return &a->table;
 }
 

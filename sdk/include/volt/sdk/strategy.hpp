@@ -6,6 +6,21 @@
 
 namespace volt {
 
+// The cluster environment the host detected (ABI 1.3): where this process sits and where the
+// ranks meet. A strategy reads it in setup_environment through cluster().
+struct ClusterInfo {
+  int32_t global_rank = 0;
+  int32_t local_rank = 0;
+  int32_t node_rank = 0;
+  int32_t world_size = 1;
+  int32_t num_nodes = 1;
+  int32_t local_world_size = 1;  // processes per node
+  std::string main_address = "127.0.0.1";
+  int32_t main_port = 0;
+  std::string environment = "lightning";  // "torchelastic", "slurm" or "lightning"
+  std::string accelerator = "cpu";         // "cpu" or "cuda"
+};
+
 struct StrategyInfo {
   int32_t global_rank = 0;
   int32_t local_rank = 0;
@@ -26,6 +41,8 @@ class Strategy : public PluginBase {
   }
   virtual void optimizer_step(ModuleRef /*module*/, OptimizerRef optimizer) { optimizer.step(); }
   virtual torch::Tensor reduce(const torch::Tensor& t, Reduce /*op*/) { return t; }
+  // Rank `src`'s tensor on every rank (Lightning's strategy.broadcast).
+  virtual torch::Tensor broadcast(const torch::Tensor& t, int32_t /*src*/) { return t; }
   virtual void barrier(const std::string& /*name*/) {}
   // The module's full state (parameters then buffers) for a checkpoint.
   virtual NamedTensors module_state(ModuleRef module) {
@@ -34,6 +51,14 @@ class Strategy : public PluginBase {
     return s;
   }
   virtual void teardown() {}
+
+  // What the host detected; valid from setup_environment on (a host older than ABI 1.3 gives
+  // the defaults: one process).
+  const ClusterInfo& cluster() const { return cluster_; }
+  void set_cluster(ClusterInfo c) { cluster_ = std::move(c); }
+
+ private:
+  ClusterInfo cluster_;
 };
 
 }  // namespace volt

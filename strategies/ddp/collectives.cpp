@@ -1,0 +1,136 @@
+#include "collectives.hpp"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace volt::strategies::ddp {
+
+namespace {
+
+// The local address this machine uses to reach `host` (a UDP connect sends nothing).
+std::string local_address_towards(const std::string& host, int32_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 ||
+      found == nullptr)
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT, "ddp: cannot resolve MASTER_ADDR '" + host + "'");
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in local{};
+  socklen_t len = sizeof(local);
+  bool ok = fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0;
+  ::freeaddrinfo(found);
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw Error(VOLT_ERROR_UNAVAILABLE, "ddp: no route from this machine to MASTER_ADDR '" + host + "'");
+  char text[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &local.sin_addr, text, sizeof(text));
+  return text;
+}
+
+c10d::ReduceOp to_c10d(Reduce op) {
+  switch (op) {
+    case Reduce::Sum:
+    case Reduce::Mean: return c10d::ReduceOp::SUM;  // Gloo has no AVG: the caller divides
+    case Reduce::Max: return c10d::ReduceOp::MAX;
+    case Reduce::Min: return c10d::ReduceOp::MIN;
+  }
+  return c10d::ReduceOp::SUM;
+}
+
+class GlooWork final : public PendingWork {
+ public:
+  explicit GlooWork(c10::intrusive_ptr<c10d::Work> work) : work_(std::move(work)) {}
+  void wait() override {
+    try {
+      work_->wait();
+    } catch (const std::exception& e) {
+      throw Error(VOLT_ERROR_UNAVAILABLE, std::string("ddp: collective failed (another rank "
+                                                      "stopped or timed out?): ") + e.what());
+    }
+  }
+
+ private:
+  c10::intrusive_ptr<c10d::Work> work_;
+};
+
+class GlooCollectives final : public Collectives {
+ public:
+  GlooCollectives(c10::intrusive_ptr<c10d::Store> store,
+                  c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int32_t rank, int32_t size)
+      : store_(std::move(store)), group_(std::move(group)), rank_(rank), size_(size) {}
+
+  int32_t rank() const override { return rank_; }
+  int32_t world_size() const override { return size_; }
+
+  std::unique_ptr<PendingWork> all_reduce_async(at::Tensor& t, Reduce op) override {
+    std::vector<at::Tensor> tensors{t};
+    c10d::AllreduceOptions options;
+    options.reduceOp = to_c10d(op);
+    return std::make_unique<GlooWork>(group_->allreduce(tensors, options));
+  }
+
+  void broadcast(at::Tensor& t, int32_t src) override {
+    std::vector<at::Tensor> tensors{t};
+    c10d::BroadcastOptions options;
+    options.rootRank = src;
+    GlooWork(group_->broadcast(tensors, options)).wait();
+  }
+
+  void barrier() override { GlooWork(group_->barrier()).wait(); }
+
+ private:
+  c10::intrusive_ptr<c10d::Store> store_;  // the group keeps using it
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  int32_t rank_;
+  int32_t size_;
+};
+
+}  // namespace
+
+std::unique_ptr<Collectives> Collectives::connect(const RendezvousOptions& o) {
+  std::string where = o.main_address + ":" + std::to_string(o.main_port);
+  c10::intrusive_ptr<c10d::Store> store;
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(o.main_port);
+    so.isServer = o.rank == 0;
+    so.numWorkers = static_cast<std::size_t>(o.world_size);
+    so.waitWorkers = true;
+    so.timeout = o.timeout;
+    store = c10::make_intrusive<c10d::TCPStore>(o.main_address, so);
+  } catch (const std::exception& e) {
+    throw Error(VOLT_ERROR_UNAVAILABLE, "ddp: rendezvous of " + std::to_string(o.world_size) +
+                                            " processes at " + where + " failed (rank " +
+                                            std::to_string(o.rank) + "): " + e.what());
+  }
+  try {
+    auto options = c10d::ProcessGroupGloo::Options::create(o.timeout);
+    const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+    if (ifname != nullptr && *ifname != '\0')
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
+          o.single_node ? std::string("127.0.0.1") : local_address_towards(o.main_address, o.main_port)));
+    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank, o.world_size, options);
+    return std::make_unique<GlooCollectives>(store, std::move(group), o.rank, o.world_size);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(VOLT_ERROR_UNAVAILABLE,
+                "ddp: the Gloo process group of " + std::to_string(o.world_size) +
+                    " processes did not form (rank " + std::to_string(o.rank) + ", store at " +
+                    where + "; did every rank start, with the same MASTER_ADDR and MASTER_PORT, "
+                    "within the timeout?): " + e.what());
+  }
+}
+
+}  // namespace volt::strategies::ddp

@@ -1,0 +1,184 @@
+#include "gradient_reducer.hpp"
+
+#include <torch/csrc/autograd/function_hook.h>
+
+#include <chrono>
+
+namespace volt::strategies::ddp {
+
+// Runs after a parameter's gradient was accumulated into .grad (AccumulateGrad's post hook,
+// where PyTorch's DDP reducer hooks in too). Does nothing once the reducer is gone.
+class ReadyHook final : public torch::autograd::FunctionPostHook {
+ public:
+  ReadyHook(GradientReducer* reducer, std::weak_ptr<bool> alive, size_t slot)
+      : reducer_(reducer), alive_(std::move(alive)), slot_(slot) {}
+
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                            const torch::autograd::variable_list& /*inputs*/) override {
+    if (alive_.expired()) return outputs;
+    std::lock_guard<std::mutex> lock(reducer_->mutex_);
+    GradientReducer::Slot& s = reducer_->slots_[slot_];
+    if (!reducer_->sync_ || s.ready) return outputs;
+    reducer_->copy_in(slot_, s.param.grad().defined());
+    reducer_->mark_ready(slot_);
+    return outputs;
+  }
+
+ private:
+  GradientReducer* reducer_;
+  std::weak_ptr<bool> alive_;
+  size_t slot_;
+};
+
+GradientReducer::GradientReducer(Collectives& group,
+                                 std::vector<std::pair<std::string, torch::Tensor>> params,
+                                 ReducerOptions options)
+    : group_(group), options_(options), alive_(std::make_shared<bool>(true)) {
+  // Reverse registration order; a new bucket when the current one is full or when dtype or
+  // device change (one flat buffer holds one dtype on one device).
+  std::vector<int64_t> numels;
+  for (auto it = params.rbegin(); it != params.rend(); ++it) {
+    if (!it->second.requires_grad()) continue;
+    const torch::Tensor& p = it->second;
+    int64_t bytes = p.numel() * static_cast<int64_t>(p.element_size());
+    bool fresh = buckets_.empty();
+    if (!fresh) {
+      const Slot& last = slots_[buckets_.back().slots.back()];
+      fresh = last.param.scalar_type() != p.scalar_type() || last.param.device() != p.device() ||
+              (numels.back() * static_cast<int64_t>(p.element_size()) + bytes > options_.bucket_cap_bytes);
+    }
+    if (fresh) {
+      buckets_.emplace_back();
+      numels.push_back(0);
+    }
+    Slot s;
+    s.name = it->first;
+    s.param = p;
+    s.bucket = buckets_.size() - 1;
+    s.offset = numels.back();
+    numels.back() += p.numel();
+    buckets_.back().slots.push_back(slots_.size());
+    slots_.push_back(std::move(s));
+  }
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    Bucket& bucket = buckets_[b];
+    int64_t n = numels[b];
+    if (options_.find_unused_parameters)  // one "has a gradient" flag per parameter at the end
+      for (size_t i : bucket.slots) slots_[i].flag = n++;
+    const torch::Tensor& first = slots_[bucket.slots.front()].param;
+    bucket.flat = torch::zeros({n}, first.options().requires_grad(false));
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    std::shared_ptr<torch::autograd::Node> acc = torch::autograd::impl::grad_accumulator(slots_[i].param);
+    acc->add_post_hook(std::make_unique<ReadyHook>(this, alive_, i));
+    accumulators_.push_back(std::move(acc));
+  }
+}
+
+GradientReducer::~GradientReducer() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  alive_.reset();  // hooks still attached to live accumulators become no-ops
+  for (auto& b : buckets_)
+    if (b.work) {
+      try {
+        b.work->wait();
+      } catch (...) {
+      }
+    }
+}
+
+int64_t GradientReducer::bytes_per_step() const {
+  int64_t bytes = 0;
+  for (const auto& b : buckets_) bytes += b.flat.numel() * static_cast<int64_t>(b.flat.element_size());
+  return bytes;
+}
+
+void GradientReducer::prepare(bool sync) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sync_ = sync;
+  if (!sync) return;
+  for (auto& s : slots_) s.ready = false;
+  for (auto& b : buckets_) {
+    b.pending = b.slots.size();
+    b.work.reset();
+  }
+  next_bucket_ = 0;
+}
+
+void GradientReducer::copy_in(size_t slot, bool has_grad) {
+  Slot& s = slots_[slot];
+  torch::Tensor& flat = buckets_[s.bucket].flat;
+  torch::NoGradGuard no_grad;
+  torch::Tensor view = flat.narrow(0, s.offset, s.param.numel()).view(s.param.sizes());
+  if (has_grad) view.copy_(s.param.grad());
+  else view.zero_();
+  if (s.flag >= 0) flat[s.flag].fill_(has_grad ? 1 : 0);
+}
+
+void GradientReducer::mark_ready(size_t slot) {
+  Slot& s = slots_[slot];
+  s.ready = true;
+  --buckets_[s.bucket].pending;
+  if (options_.overlap) launch_ready_buckets();
+}
+
+void GradientReducer::launch_ready_buckets() {
+  while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0)
+    launch(buckets_[next_bucket_++]);
+}
+
+void GradientReducer::launch(Bucket& b) {
+  torch::NoGradGuard no_grad;
+  b.flat.div_(group_.world_size());  // the average: every rank adds its share
+  b.work = group_.all_reduce_async(b.flat, Reduce::Sum);
+}
+
+void GradientReducer::finish() {
+  auto start = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!sync_) return;
+    std::vector<std::string> missing;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].ready) continue;
+      if (!options_.find_unused_parameters) {
+        missing.push_back(slots_[i].name);
+        continue;
+      }
+      copy_in(i, slots_[i].param.grad().defined());
+      slots_[i].ready = true;
+      --buckets_[slots_[i].bucket].pending;
+    }
+    if (!missing.empty()) {
+      std::string names;
+      for (size_t i = 0; i < missing.size() && i < 8; ++i) names += (i ? ", " : "") + missing[i];
+      if (missing.size() > 8) names += ", ... (" + std::to_string(missing.size()) + " in all)";
+      sync_ = false;
+      throw Error(VOLT_ERROR_FAILED_PRECONDITION,
+                  "ddp: these parameters received no gradient in this step: " + names +
+                      ". Every rank must produce gradients for the same parameters; if parts "
+                      "of the model are skipped on purpose, set "
+                      "--strategy.find_unused_parameters=true");
+    }
+    launch_ready_buckets();
+    sync_ = false;
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& b : buckets_) {
+    b.work->wait();
+    b.work.reset();
+    for (size_t i : b.slots) {
+      Slot& s = slots_[i];
+      if (s.flag >= 0 && b.flat[s.flag].item<double>() <= 0.0) continue;  // no rank had one
+      torch::Tensor reduced = b.flat.narrow(0, s.offset, s.param.numel()).view(s.param.sizes());
+      torch::Tensor& grad = s.param.mutable_grad();
+      if (grad.defined()) grad.copy_(reduced);
+      else grad = reduced.clone();
+    }
+  }
+  ++sync_steps_;
+  exposed_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace volt::strategies::ddp

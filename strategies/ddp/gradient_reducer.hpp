@@ -1,0 +1,86 @@
+// Bucketed gradient all-reduce, as PyTorch's DistributedDataParallel does it:
+//  - parameters are packed into buckets of about `bucket_cap_bytes`, in reverse order of
+//    registration (roughly the order backward produces their gradients);
+//  - a hook on each parameter's gradient accumulator copies the gradient into its bucket once
+//    it is final; a full bucket is all-reduced at once, asynchronously, while backward goes on;
+//  - buckets start in index order on every rank, so collectives match across ranks;
+//  - after backward, finish() waits and writes the averaged gradients back.
+// Accumulation steps (sync = false) skip all of it: gradients only accumulate locally.
+#pragma once
+
+#include "collectives.hpp"
+
+#include <torch/torch.h>
+
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace volt::strategies::ddp {
+
+struct ReducerOptions {
+  int64_t bucket_cap_bytes = 25 * 1024 * 1024;
+  // Parameters without a gradient in a step count as zero (and keep no gradient when no rank
+  // produced one); without it such a step is an error that names them.
+  bool find_unused_parameters = false;
+  // false: every bucket is reduced after backward (no overlap; the benchmark's baseline).
+  bool overlap = true;
+};
+
+class GradientReducer {
+ public:
+  GradientReducer(Collectives& group, std::vector<std::pair<std::string, torch::Tensor>> params,
+                  ReducerOptions options);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer&) = delete;
+  GradientReducer& operator=(const GradientReducer&) = delete;
+
+  // Around one loss.backward().
+  void prepare(bool sync);
+  void finish();
+
+  size_t bucket_count() const { return buckets_.size(); }
+  int64_t bytes_per_step() const;  // bytes all-reduced per synchronised step
+  int64_t synchronised_steps() const { return sync_steps_; }
+  // Time finish() spent from launching the buckets still unlaunched after backward until every
+  // bucket was reduced: the communication backward did not hide. Without overlap this is the
+  // whole all-reduce time.
+  double exposed_seconds() const { return static_cast<double>(exposed_ns_) * 1e-9; }
+
+ private:
+  struct Slot {
+    std::string name;
+    torch::Tensor param;
+    size_t bucket = 0;
+    int64_t offset = 0;    // in the bucket's flat buffer
+    int64_t flag = -1;     // index of its "has a gradient" flag (find_unused_parameters)
+    bool ready = false;
+  };
+  struct Bucket {
+    torch::Tensor flat;
+    std::vector<size_t> slots;
+    size_t pending = 0;
+    std::unique_ptr<PendingWork> work;
+  };
+  friend class ReadyHook;
+
+  void mark_ready(size_t slot);             // under mutex_
+  void copy_in(size_t slot, bool has_grad);  // under mutex_
+  void launch_ready_buckets();              // under mutex_
+  void launch(Bucket& b);
+
+  Collectives& group_;
+  ReducerOptions options_;
+  std::vector<Slot> slots_;
+  std::vector<Bucket> buckets_;
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // keeps the hooks alive
+  std::shared_ptr<bool> alive_;
+  std::mutex mutex_;
+  bool sync_ = false;
+  size_t next_bucket_ = 0;
+  int64_t sync_steps_ = 0;
+  int64_t exposed_ns_ = 0;
+};
+
+}  // namespace volt::strategies::ddp

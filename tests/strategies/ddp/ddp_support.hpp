@@ -1,0 +1,84 @@
+// Shared by the ddp tests: runs the real `volt` binary (one launcher, or processes started
+// here as torchrun would), finds the checkpoint a run left, and compares parameters.
+#pragma once
+
+#include "checkpoint/checkpoint_file.hpp"
+#include "distributed/launcher.hpp"
+#include "support/subprocess.hpp"
+#include "support/trainer_harness.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace volt::ddp_test {
+
+using namespace volt::trainer_test;  // NOLINT: TempDir, run_process, ProcessResult
+
+inline const std::string kVolt = VOLT_TEST_VOLT_BINARY;
+
+// `volt fit` on an mlp 8 -> 16 -> 3 with Adam over 128 shuffled synthetic samples; `batch` is
+// the batch size of each process. Two processes with batch B see, batch by batch, exactly the
+// samples one process sees with batch 2B (DistributedSampler's interleaving).
+inline std::vector<std::string> fit_args(const fs::path& root, int64_t batch, int64_t epochs,
+                                         const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{
+      kVolt, "fit", "--model=mlp", "--model.in_features=8", "--model.hidden_sizes=[16]",
+      "--model.num_classes=3", "--model.optimizer=adam", "--model.lr=0.05", "--data=synthetic",
+      "--data.shape=[8]", "--data.size=128", "--data.val_size=32", "--data.test_size=16",
+      "--data.num_classes=3", "--data.batch_size=" + std::to_string(batch), "--data.seed=7",
+      "--trainer.max_epochs=" + std::to_string(epochs), "--trainer.enable_progress_bar=false",
+      "--trainer.enable_model_summary=false", "--trainer.default_root_dir=" + root.string(),
+      "--seed_everything=11", "--logger=false"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+inline std::string describe(const ProcessResult& r) {
+  return "exit code " + std::to_string(r.exit_code) + "\n--- stdout ---\n" + r.out +
+         "\n--- stderr ---\n" + r.err;
+}
+
+// Runs in `tmp`/<tag>: a folder for the working directory and the captured output.
+inline ProcessResult run(const std::vector<std::string>& args, const TempDir& tmp,
+                         const std::string& tag, const std::vector<std::string>& env = {}) {
+  fs::path dir = tmp / tag;
+  fs::create_directories(dir);
+  return run_process(args, dir, dir, env);
+}
+
+// The one .ckpt file under `root` (default checkpointing keeps the latest only).
+inline fs::path only_checkpoint(const fs::path& root) {
+  std::vector<fs::path> found;
+  if (fs::exists(root))
+    for (const auto& e : fs::recursive_directory_iterator(root))
+      if (e.path().extension() == ".ckpt") found.push_back(e.path());
+  if (found.size() != 1)
+    throw std::runtime_error("expected one checkpoint under " + root.string() + ", found " +
+                             std::to_string(found.size()));
+  return found.front();
+}
+
+inline std::map<std::string, at::Tensor> weights(const fs::path& ckpt) {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& kv : host::load_checkpoint_file(ckpt).state_dict())
+    out[kv.key().toStringRef()] = kv.value().toTensor();
+  return out;
+}
+
+// Largest relative difference over all tensors: max|a - b| / max|b|, per tensor.
+inline double max_relative_difference(const std::map<std::string, at::Tensor>& a,
+                                      const std::map<std::string, at::Tensor>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double worst = 0;
+  for (const auto& [name, ta] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || !ta.sizes().equals(it->second.sizes())) return INFINITY;
+    double scale = std::max(it->second.abs().max().item<double>(), 1e-12);
+    worst = std::max(worst, (ta - it->second).abs().max().item<double>() / scale);
+  }
+  return worst;
+}
+
+}  // namespace volt::ddp_test
