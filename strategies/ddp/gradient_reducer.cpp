@@ -160,13 +160,24 @@ void GradientReducer::finish() {
                       "of the model are skipped on purpose, set "
                       "--strategy.find_unused_parameters=true");
     }
-    launch_ready_buckets();
     sync_ = false;
   }
   torch::NoGradGuard no_grad;
+  auto reduce_start = std::chrono::steady_clock::now();
+  if (!options_.overlap) {  // line the ranks up, so that the timing below is communication only
+    torch::Tensor start_line = torch::zeros({1});
+    group_.all_reduce(start_line, Reduce::Sum);
+    reduce_start = std::chrono::steady_clock::now();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    launch_ready_buckets();
+  }
+  int64_t copy_back_ns = 0;  // not communication: excluded from all_reduce_ns_
   for (auto& b : buckets_) {
     b.work->wait();
     b.work.reset();
+    auto copy_start = std::chrono::steady_clock::now();
     for (size_t i : b.slots) {
       Slot& s = slots_[i];
       if (s.flag >= 0 && b.flat[s.flag].item<double>() <= 0.0) continue;  // no rank had one
@@ -175,10 +186,14 @@ void GradientReducer::finish() {
       if (grad.defined()) grad.copy_(reduced);
       else grad = reduced.clone();
     }
+    copy_back_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - copy_start).count();
   }
+  auto end = std::chrono::steady_clock::now();
   ++sync_steps_;
-  exposed_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::steady_clock::now() - start).count();
+  exposed_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
+  all_reduce_ns_ +=
+      std::chrono::duration_cast<std::chrono::nanoseconds>(end - reduce_start).count() - copy_back_ns;
 }
 
 }  // namespace volt::strategies::ddp

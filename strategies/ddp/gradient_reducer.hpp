@@ -47,6 +47,10 @@ class GradientReducer {
   // bucket was reduced: the communication backward did not hide. Without overlap this is the
   // whole all-reduce time.
   double exposed_seconds() const { return static_cast<double>(exposed_ns_) * 1e-9; }
+  // Without overlap only: the all-reduce time alone (launch, including the division by the
+  // world size, to completion; not the copy back), measured after a one-element all-reduce
+  // that lines the ranks up (so time spent waiting for a slower rank's backward is excluded).
+  double all_reduce_seconds() const { return static_cast<double>(all_reduce_ns_) * 1e-9; }
 
  private:
   struct Slot {
@@ -81,6 +85,7 @@ class GradientReducer {
   size_t next_bucket_ = 0;
   int64_t sync_steps_ = 0;
   int64_t exposed_ns_ = 0;
+  int64_t all_reduce_ns_ = 0;
 };
 
 }  // namespace volt::strategies::ddp
