@@ -10,82 +10,17 @@
 // training-batch starts, after 5 warm-up steps.
 #include "bare_allreduce.hpp"
 
-#include <nlohmann/json.hpp>
+#include "../common/volt_runs.hpp"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <regex>
-#include <sstream>
-#include <string>
-#include <vector>
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
+using volt::bench::median;
 constexpr int kWarmup = 5;
-
-struct Output {
-  int status = -1;
-  std::string text;  // stdout and stderr
-};
-
-Output run(const std::vector<std::string>& argv, const fs::path& log) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_storage{"OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1"};
-  for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "OMP_NUM_THREADS=", 16) != 0 && std::strncmp(*e, "MKL_NUM_THREADS=", 16) != 0 &&
-        std::strncmp(*e, "VOLT_", 5) != 0)
-      env_storage.emplace_back(*e);
-  std::vector<char*> env;
-  for (auto& e : env_storage) env.push_back(e.data());
-  env.push_back(nullptr);
-  std::string log_path = log.string();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execve(args[0], args.data(), env.data());
-    ::_exit(127);
-  }
-  Output out;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(log);
-  std::ostringstream s;
-  s << in.rdbuf();
-  out.text = s.str();
-  return out;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double median_step_seconds(const fs::path& timer_json) {
-  nlohmann::json j = nlohmann::json::parse(std::ifstream(timer_json));
-  std::vector<int64_t> starts = j.at("batch_start_ns").get<std::vector<int64_t>>();
-  std::vector<double> steps;
-  for (size_t i = kWarmup + 1; i < starts.size(); ++i)
-    steps.push_back(static_cast<double>(starts[i] - starts[i - 1]) * 1e-9);
-  return median(steps);
-}
 
 struct Run {
   double step_s = 0;
@@ -120,13 +55,13 @@ Run fit(const std::string& model_flags, const std::string& shape, int ranks, int
     args.push_back("--trainer.devices=" + std::to_string(ranks));
   }
   args.insert(args.end(), extra.begin(), extra.end());
-  Output out = run(args, work / "volt.log");
+  volt::bench::Output out = volt::bench::run_single_threaded(args, work / "volt.log");
   if (out.status != 0) {
     std::cerr << "volt failed (" << out.status << "):\n" << out.text << "\n";
     std::exit(0);  // benchmarks never fail the build
   }
   Run r;
-  r.step_s = median_step_seconds(timer);
+  r.step_s = volt::bench::median_step_seconds(timer, kWarmup);
   std::smatch m;
   static const std::regex line(R"(ddp: (\d+) synchronised steps, (\d+) bytes all-reduced per step, ([0-9.]+) s)");
   static const std::regex lined_up(R"(, ([0-9.]+) s all-reducing once the ranks were lined up)");
@@ -173,14 +108,6 @@ double bare(const std::string& self, long long bytes, int iters, const fs::path&
   return seconds;
 }
 
-std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
-  }
-  return fallback;
-}
-
 const char* verdict(bool ok) { return ok ? "PASS" : "MISS"; }
 
 }  // namespace
@@ -188,14 +115,14 @@ const char* verdict(bool ok) { return ok ? "PASS" : "MISS"; }
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--bare") {
     double s = volt::bench::bare_allreduce_seconds(
-        std::stoi(arg(argc, argv, "--rank", "0")), std::stoi(arg(argc, argv, "--world", "2")),
-        std::stoi(arg(argc, argv, "--port", "29500")), std::stoll(arg(argc, argv, "--numel", "1")),
-        std::stoi(arg(argc, argv, "--iters", "20")));
+        std::stoi(volt::bench::flag(argc, argv, "--rank", "0")), std::stoi(volt::bench::flag(argc, argv, "--world", "2")),
+        std::stoi(volt::bench::flag(argc, argv, "--port", "29500")), std::stoll(volt::bench::flag(argc, argv, "--numel", "1")),
+        std::stoi(volt::bench::flag(argc, argv, "--iters", "20")));
     std::printf("seconds_per_allreduce %.9f\n", s);
     return 0;
   }
-  int steps = std::stoi(arg(argc, argv, "--steps", "60"));
-  int repeats = std::stoi(arg(argc, argv, "--repeats", "2"));
+  int steps = std::stoi(volt::bench::flag(argc, argv, "--steps", "60"));
+  int repeats = std::stoi(volt::bench::flag(argc, argv, "--repeats", "2"));
   fs::path work = fs::temp_directory_path() / ("volt-bench-ddp-" + std::to_string(::getpid()));
   fs::create_directories(work);
   std::string self = fs::canonical("/proc/self/exe").string();

@@ -16,7 +16,10 @@
 
 #include <volt/sdk/core.hpp>
 
+#include <c10/core/DefaultDtype.h>
+
 #include <csignal>
+#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +118,32 @@ Instance<Table> make(const PluginRegistry& registry, int32_t kind, const nlohman
   return Instance<Table>(static_cast<Table*>(instance), std::move(context));
 }
 
+// Sets torch's default dtype for its lifetime ("" = leave it): "float64", "float16",
+// "bfloat16" or "float32".
+class DefaultDtypeScope {
+ public:
+  explicit DefaultDtypeScope(const std::string& name) : previous_(c10::get_default_dtype()) {
+    if (name.empty()) return;
+    static const std::map<std::string, caffe2::TypeMeta> dtypes{
+        {"float64", caffe2::TypeMeta::Make<double>()},
+        {"float32", caffe2::TypeMeta::Make<float>()},
+        {"float16", caffe2::TypeMeta::Make<c10::Half>()},
+        {"bfloat16", caffe2::TypeMeta::Make<c10::BFloat16>()}};
+    auto it = dtypes.find(name);
+    if (it == dtypes.end())
+      throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                  "precision plugin schema: x-volt-module-dtype '" + name +
+                      "' is not one of float64, float32, float16, bfloat16");
+    c10::set_default_dtype(it->second);
+  }
+  ~DefaultDtypeScope() { c10::set_default_dtype(previous_); }
+  DefaultDtypeScope(const DefaultDtypeScope&) = delete;
+  DefaultDtypeScope& operator=(const DefaultDtypeScope&) = delete;
+
+ private:
+  caffe2::TypeMeta previous_;
+};
+
 void save_config(const std::string& dir, const nlohmann::json& resolved) {
   if (dir.empty()) return;
   fs::path path = fs::path(dir) / "config.json";
@@ -199,7 +228,15 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   }
 
   TrainerComponents components;
-  components.module = make<volt_module>(registry, VOLT_KIND_MODULE, resolved["model"]);
+  {
+    // A *-true precision builds the module in its dtype (Lightning's module_init_context): its
+    // schema names the dtype under "x-volt-module-dtype".
+    std::optional<nlohmann::json> precision_schema =
+        lookup("precision", resolved["precision"]["id"].get<std::string>());
+    DefaultDtypeScope dtype(precision_schema ? precision_schema->value("x-volt-module-dtype", std::string())
+                                             : std::string());
+    components.module = make<volt_module>(registry, VOLT_KIND_MODULE, resolved["model"]);
+  }
   components.data = make<volt_datamodule>(registry, VOLT_KIND_DATAMODULE, resolved["data"]);
   components.strategy = make<volt_strategy>(registry, VOLT_KIND_STRATEGY, resolved["strategy"]);
   components.precision = make<volt_precision>(registry, VOLT_KIND_PRECISION, resolved["precision"]);

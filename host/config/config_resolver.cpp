@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <random>
+#include <map>
 #include <set>
 
 namespace volt::host::config {
@@ -53,6 +54,25 @@ json resolve_selection(const json& selection, const std::string& group, const st
   return json{{"id", id}, {"config", filled}};
 }
 
+// Lightning's legacy precision names (_PRECISION_INPUT_STR_ALIAS), as strings or numbers.
+json precision_alias(const json& value) {
+  static const std::map<std::string, std::string> aliases{
+      {"16", "16-mixed"}, {"bf16", "bf16-mixed"}, {"32", "32-true"}, {"64", "64-true"}};
+  auto rename = [&](const json& id) -> json {
+    std::string text = id.is_number_integer() ? std::to_string(id.get<int64_t>())
+                                              : id.is_string() ? id.get<std::string>() : "";
+    auto it = aliases.find(text);
+    return it != aliases.end() ? json(it->second) : id;
+  };
+  if (value.is_string() || value.is_number_integer()) return rename(value);
+  if (value.is_object() && value.contains("id")) {
+    json out = value;
+    out["id"] = rename(value["id"]);
+    return out;
+  }
+  return value;
+}
+
 json resolve_single_group(const json& config, const std::string& group,
                           const SchemaLookup& lookup, const IdLister& list_ids) {
   json selection;
@@ -61,7 +81,8 @@ json resolve_single_group(const json& config, const std::string& group,
   } else if (group == "precision" && !config.contains(group)) {
     selection = json{{"id", "32-true"}, {"config", json::object()}};
   } else if (config.contains(group)) {
-    selection = normalize_plugin_selection(config[group], group, false);
+    selection = normalize_plugin_selection(
+        group == "precision" ? precision_alias(config[group]) : config[group], group, false);
   }
   if (!selection.contains("id")) {
     const KindNames names = kind_names(group);

@@ -22,6 +22,8 @@
 //                       value (flattened) with %a.
 #include <volt/sdk.hpp>
 
+#include <c10/core/DefaultDtype.h>
+
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -124,6 +126,40 @@ class RecordingModule : public LightningModule {
   std::string path_;
   double lr_;
   bool log_train_epoch_;
+  torch::nn::Linear linear_{nullptr};
+};
+
+// Records, at the first training step, the dtypes a precision plugin produced: the input, the
+// activation of its linear layer (inside the step), the default dtype, and the parameter;
+// one line "input=... activation=... default=... parameter=...".
+class DtypeProbe : public LightningModule {
+ public:
+  static PluginInfo info() {
+    return {"dtype_probe", "1.0.0", "Test module that records the dtypes inside training_step",
+            R"json({"type": "object", "additionalProperties": false, "required": ["path"],
+              "properties": {"path": {"type": "string"},
+                             "in_features": {"type": "integer", "minimum": 1, "default": 8},
+                             "num_classes": {"type": "integer", "minimum": 2, "default": 3}}})json"};
+  }
+  explicit DtypeProbe(const nlohmann::json& config) : path_(config.at("path").get<std::string>()) {
+    linear_ = register_module("linear", torch::nn::Linear(config.at("in_features").get<int64_t>(),
+                                                          config.at("num_classes").get<int64_t>()));
+  }
+  torch::Tensor training_step(const Batch& batch, int64_t batch_idx) override {
+    torch::Tensor y = linear_->forward(batch.at(0));
+    if (batch_idx == 0)
+      append_line(path_, "input=" + std::string(c10::toString(batch.at(0).scalar_type())) +
+                             " activation=" + c10::toString(y.scalar_type()) +
+                             " default=" + c10::toString(c10::typeMetaToScalarType(c10::get_default_dtype())) +
+                             " parameter=" + c10::toString(linear_->weight.scalar_type()));
+    return torch::cross_entropy_loss(y.to(torch::kFloat), batch.at(1));
+  }
+  Optimizers configure_optimizers() override {
+    return std::make_shared<torch::optim::SGD>(parameters(), torch::optim::SGDOptions(0.1));
+  }
+
+ private:
+  std::string path_;
   torch::nn::Linear linear_{nullptr};
 };
 
@@ -268,4 +304,4 @@ class RankStopper : public Callback {
 
 VOLT_PLUGINS(volt::test_plugins::RecordingModule, volt::test_plugins::RecordingCallback,
              volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder,
-             volt::test_plugins::RankStopper)
+             volt::test_plugins::RankStopper, volt::test_plugins::DtypeProbe)

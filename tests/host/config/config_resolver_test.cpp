@@ -132,8 +132,9 @@ TEST_CASE("missing and unknown plugins", "[config][resolve]") {
         "data: unknown id 'fashion'. Available datamodules: fashion_mnist");
   CHECK(error_of(minimal_plus({"--strategy=dpp"})) ==
         "strategy: unknown id 'dpp'; did you mean 'ddp'? Available strategies: ddp, single_device");
-  CHECK(error_of(minimal_plus({"--precision=16"})) ==
-        "precision: unknown id '16'. Available precision plugins: 16-mixed, 32-true");
+  CHECK(error_of(minimal_plus({"--precision=8"})) ==
+        "precision: unknown id '8'. Available precision plugins: 16-mixed, 32-true");
+  CHECK(error_of(minimal_plus({"--precision=16"})).empty());  // Lightning's alias of 16-mixed
   CHECK(error_of(minimal_plus({"--logger=wandb"})) ==
         "logger.wandb: unknown id 'wandb'. Available loggers: csv, tensorboard");
   CHECK(error_of(minimal_plus({"--callbacks+=early_stop"})) ==

@@ -1,0 +1,87 @@
+// Shared by the bench drivers: run a program with one intra-op thread and capture its output,
+// and read the step_timer callback's JSON (bench/overhead/step_timer.cpp).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace volt::bench {
+
+struct Output {
+  int status = -1;
+  std::string text;  // stdout and stderr
+};
+
+// Runs argv (argv[0] a path) with OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1 and without VOLT_*
+// variables; stdout and stderr go to `log`, which is read back.
+inline Output run_single_threaded(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_storage{"OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1"};
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "OMP_NUM_THREADS=", 16) != 0 && std::strncmp(*e, "MKL_NUM_THREADS=", 16) != 0 &&
+        std::strncmp(*e, "VOLT_", 5) != 0)
+      env_storage.emplace_back(*e);
+  std::vector<char*> env;
+  for (auto& e : env_storage) env.push_back(e.data());
+  env.push_back(nullptr);
+  std::string log_path = log.string();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execve(args[0], args.data(), env.data());
+    ::_exit(127);
+  }
+  Output out;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream in(log);
+  std::ostringstream s;
+  s << in.rdbuf();
+  out.text = s.str();
+  return out;
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median seconds between consecutive training-batch starts, after `warmup` steps.
+inline double median_step_seconds(const std::filesystem::path& timer_json, size_t warmup) {
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(timer_json));
+  std::vector<int64_t> starts = j.at("batch_start_ns").get<std::vector<int64_t>>();
+  std::vector<double> steps;
+  for (size_t i = warmup + 1; i < starts.size(); ++i)
+    steps.push_back(static_cast<double>(starts[i] - starts[i - 1]) * 1e-9);
+  return median(steps);
+}
+
+// "--name=value" from argv, or `fallback`.
+inline std::string flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
+  }
+  return fallback;
+}
+
+}  // namespace volt::bench
