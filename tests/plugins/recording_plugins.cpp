@@ -139,9 +139,16 @@ class DtypeProbe : public LightningModule {
             R"json({"type": "object", "additionalProperties": false, "required": ["path"],
               "properties": {"path": {"type": "string"},
                              "in_features": {"type": "integer", "minimum": 1, "default": 8},
-                             "num_classes": {"type": "integer", "minimum": 2, "default": 3}}})json"};
+                             "num_classes": {"type": "integer", "minimum": 2, "default": 3},
+                             "nan_at_batch": {"type": "integer", "default": -1,
+                                              "description": "this batch's loss is NaN"},
+                             "nan_on_rank": {"type": "integer", "default": -1,
+                                             "description": "only on this rank (-1: all)"}}})json"};
   }
-  explicit DtypeProbe(const nlohmann::json& config) : path_(config.at("path").get<std::string>()) {
+  explicit DtypeProbe(const nlohmann::json& config)
+      : path_(config.at("path").get<std::string>()),
+        nan_at_batch_(config.at("nan_at_batch").get<int64_t>()),
+        nan_on_rank_(config.at("nan_on_rank").get<int32_t>()) {
     linear_ = register_module("linear", torch::nn::Linear(config.at("in_features").get<int64_t>(),
                                                           config.at("num_classes").get<int64_t>()));
   }
@@ -152,7 +159,10 @@ class DtypeProbe : public LightningModule {
                              " activation=" + c10::toString(y.scalar_type()) +
                              " default=" + c10::toString(c10::typeMetaToScalarType(c10::get_default_dtype())) +
                              " parameter=" + c10::toString(linear_->weight.scalar_type()));
-    return torch::cross_entropy_loss(y.to(torch::kFloat), batch.at(1));
+    torch::Tensor loss = torch::cross_entropy_loss(y.to(torch::kFloat), batch.at(1));
+    if (batch_idx == nan_at_batch_ && (nan_on_rank_ < 0 || nan_on_rank_ == global_rank()))
+      loss = loss * std::nan("");  // every gradient of this step becomes NaN
+    return loss;
   }
   Optimizers configure_optimizers() override {
     return std::make_shared<torch::optim::SGD>(parameters(), torch::optim::SGDOptions(0.1));
@@ -160,6 +170,8 @@ class DtypeProbe : public LightningModule {
 
  private:
   std::string path_;
+  int64_t nan_at_batch_;
+  int32_t nan_on_rank_;
   torch::nn::Linear linear_{nullptr};
 };
 

@@ -222,3 +222,35 @@ TEST_CASE("bf16-mixed reaches 32-true's accuracy on Fashion-MNIST after the same
   CHECK(full > 0.75);  // it did learn
   CHECK(std::fabs(mixed - full) <= 0.01);
 }
+
+TEST_CASE("a step with NaN gradients is skipped and the scale backs off, on every rank",
+          "[precision][e2e][scaler]") {
+  TempDir tmp("precision-nan");
+  // 8 steps; batch 2's loss is NaN: that step is skipped (the weights stay finite), the scale
+  // halves, and the 5 finite steps after it count towards growth.
+  auto probe = [&](const std::string& tag, const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"fit", "--plugin-dir=" + extra_plugin_dir().string(),
+                                  "--model=dtype_probe", "--model.path=" + (tmp / (tag + ".txt")).string(),
+                                  "--model.nan_at_batch=2", "--data=synthetic", "--data.shape=[8]",
+                                  "--data.size=128", "--data.val_size=0", "--data.num_classes=3",
+                                  "--trainer.max_epochs=1", "--trainer.enable_progress_bar=false",
+                                  "--trainer.enable_model_summary=false", "--logger=false",
+                                  "--trainer.default_root_dir=" + (tmp / tag).string(),
+                                  "--precision=16-mixed", "--precision.scaler=true",
+                                  "--precision.growth_interval=100"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = run_volt(args, tmp, tag + "-run");
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    volt::host::CheckpointFile ckpt = volt::host::load_checkpoint_file(only_checkpoint(tmp / tag));
+    auto state = ckpt.find("MixedPrecision")->toGenericDict();
+    CHECK(state.at("scale").toDouble() == 32768.0);
+    CHECK(state.at("_growth_tracker").toInt() == 5);
+    for (const auto& kv : ckpt.state_dict()) CHECK(torch::isfinite(kv.value().toTensor()).all().item<bool>());
+  };
+  probe("single", {"--data.batch_size=16"});
+#ifdef VOLT_TEST_HAVE_DDP
+  // Under ddp the NaN of rank 1 reaches rank 0 through the all-reduce: both skip that step.
+  probe("ddp", {"--data.batch_size=8", "--strategy=ddp", "--trainer.devices=2", "--model.nan_on_rank=1"});
+#endif
+}
