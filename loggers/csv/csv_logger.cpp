@@ -1,35 +1,17 @@
 // `csv`: Lightning's CSVLogger. Writes <save_dir>/<name>/version_N/metrics.csv (one row per
 // log call, columns = the sorted union of all keys including `step`, empty cells where a row
 // has no value) and hparams.yaml beside it.
+#include "../common/number_format.hpp"
 #include "../common/run_folder.hpp"
 #include "../common/yaml_writer.hpp"
 
 #include <volt/sdk.hpp>
 
-#include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
 
 namespace volt::loggers {
-
-namespace {
-
-// Integers print without a decimal point (as Python writes ints), other values in the
-// shortest form that reads back exactly.
-std::string format_value(double v) {
-  char buf[64];
-  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
-    auto r = std::to_chars(buf, buf + sizeof(buf), static_cast<long long>(v));
-    return std::string(buf, r.ptr);
-  }
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, r.ptr);
-}
-
-}  // namespace
 
 class CsvLogger : public Logger {
  public:
