@@ -51,10 +51,20 @@ class CsvLogger : public Logger {
     for (const auto& kv : row)
       if (keys_.insert(kv.first).second) header_changed_ = true;
     rows_.push_back(std::move(row));
-    if (++since_flush_ >= flush_every_) save();
+    ++since_flush_;
   }
 
+  // The host calls save() after every logging call (as Lightning's trainer does); writing
+  // then would cost the training thread a file write per call, so rows are written every
+  // flush_logs_every_n_steps calls and at the end.
   void save() override {
+    if (since_flush_ >= flush_every_) write_rows();
+  }
+
+  void finalize(const std::string& /*status*/) override { write_rows(); }
+
+ private:
+  void write_rows() {
     since_flush_ = 0;
     auto path = dir_ / "metrics.csv";
     // New columns mean a new header: rewrite the whole file (Lightning does the same).
@@ -82,9 +92,6 @@ class CsvLogger : public Logger {
     if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + path.string());
   }
 
-  void finalize(const std::string& /*status*/) override { save(); }
-
- private:
   std::filesystem::path dir_;
   int64_t flush_every_;
   int64_t since_flush_ = 0;

@@ -1,8 +1,8 @@
 // `jsonl`: one JSON object per logging call, for scripts:
 //   {"step": 49, "epoch": 0, "wall_time": 1764633600.123, "metrics": {"train_loss": 0.51}}
 // in <save_dir>/<name>/version_N/metrics.jsonl (Lightning's run-folder rule), with
-// hparams.yaml beside it. Lines are buffered and appended every flush_logs_every_n_steps calls,
-// on save() and at the end, so the training thread only formats a line.
+// hparams.yaml beside it. Lines are buffered and appended every flush_logs_every_n_steps calls
+// and at the end, so the training thread mostly only formats a line.
 #include "../common/number_format.hpp"
 #include "../common/run_folder.hpp"
 #include "../common/yaml_writer.hpp"
@@ -58,10 +58,19 @@ class JsonLinesLogger : public Logger {
     }
     line += ", \"wall_time\": " + format_value(wall) + ", \"metrics\": {" + values + "}}\n";
     pending_ += line;
-    if (++since_flush_ >= flush_every_) save();
+    ++since_flush_;
   }
 
+  // The host calls save() after every logging call: only every flush_logs_every_n_steps-th
+  // call writes, so the training thread rarely touches the file.
   void save() override {
+    if (since_flush_ >= flush_every_) write_pending();
+  }
+
+  void finalize(const std::string& /*status*/) override { write_pending(); }
+
+ private:
+  void write_pending() {
     since_flush_ = 0;
     if (pending_.empty()) return;
     std::ofstream out(dir_ / "metrics.jsonl", std::ios::app);
@@ -71,9 +80,6 @@ class JsonLinesLogger : public Logger {
     pending_.clear();
   }
 
-  void finalize(const std::string& /*status*/) override { save(); }
-
- private:
   // JSON has no nan/inf: they become null (Python's json module would write NaN, which strict
   // readers refuse).
   static std::string json_number(double v) { return std::isfinite(v) ? format_value(v) : "null"; }

@@ -2,8 +2,7 @@
 // MLflow needed): <save_dir>/mlruns/<experiment_id>/<run_id>/ with meta.yaml, metrics/, params/,
 // tags/ (mlflow_store.hpp), so `mlflow ui --backend-store-uri <save_dir>/mlruns` shows the run.
 // The run is RUNNING while training and FINISHED, FAILED or KILLED (interrupted) at the end.
-// Metric lines are buffered and appended every flush_logs_every_n_steps calls, on save() and
-// at the end.
+// Metric lines are buffered and appended every flush_logs_every_n_steps calls and at the end.
 #include "../common/number_format.hpp"
 #include "mlflow_store.hpp"
 
@@ -98,10 +97,25 @@ class MlflowLogger : public Logger {
     std::string suffix = " " + std::to_string(step) + "\n";
     std::string stamp = std::to_string(mlflow::now_ms()) + " ";
     for (const auto& [name, value] : metrics) pending_[name] += stamp + format_value(value) + suffix;
-    if (++since_flush_ >= flush_every_) save();
+    ++since_flush_;
   }
 
+  // The host calls save() after every logging call: only every flush_logs_every_n_steps-th
+  // call writes.
   void save() override {
+    if (since_flush_ >= flush_every_) write_pending();
+  }
+
+  void finalize(const std::string& status) override {
+    write_pending();
+    meta_.status = status == "success" ? mlflow::kFinished
+                   : status == "interrupted" ? mlflow::kKilled : mlflow::kFailed;
+    meta_.end_time = mlflow::now_ms();
+    mlflow::write_run_meta(run_dir_, root_, meta_);
+  }
+
+ private:
+  void write_pending() {
     since_flush_ = 0;
     for (auto& [name, lines] : pending_) {
       if (lines.empty()) continue;
@@ -115,15 +129,6 @@ class MlflowLogger : public Logger {
     }
   }
 
-  void finalize(const std::string& status) override {
-    save();
-    meta_.status = status == "success" ? mlflow::kFinished
-                   : status == "interrupted" ? mlflow::kKilled : mlflow::kFailed;
-    meta_.end_time = mlflow::now_ms();
-    mlflow::write_run_meta(run_dir_, root_, meta_);
-  }
-
- private:
   int64_t flush_every_;
   int64_t since_flush_ = 0;
   std::filesystem::path root_;
