@@ -2,6 +2,8 @@
 // where N is one more than the largest existing version_<k> (0 for the first run).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -30,6 +32,14 @@ inline std::filesystem::path run_folder(const std::string& save_dir, const std::
   std::filesystem::path root = std::filesystem::path(save_dir) / name;
   if (version < 0) version = next_version(root);
   return root / ("version_" + std::to_string(version));
+}
+
+// The run folder from a logger config with Lightning's keys: save_dir (null = the working
+// directory), name and version (null = the next free one).
+inline std::filesystem::path run_folder(const nlohmann::json& config) {
+  std::string save_dir = config.at("save_dir").is_string() ? config.at("save_dir").get<std::string>() : ".";
+  int version = config.at("version").is_number() ? config.at("version").get<int>() : -1;
+  return run_folder(save_dir, config.at("name").get<std::string>(), version);
 }
 
 }  // namespace volt::loggers

@@ -30,10 +30,7 @@ class CsvLogger : public Logger {
 
   explicit CsvLogger(const nlohmann::json& config)
       : flush_every_(config.at("flush_logs_every_n_steps").get<int64_t>()) {
-    std::string save_dir = config.at("save_dir").is_string()
-                               ? config.at("save_dir").get<std::string>() : ".";
-    int version = config.at("version").is_number() ? config.at("version").get<int>() : -1;
-    dir_ = run_folder(save_dir, config.at("name").get<std::string>(), version);
+    dir_ = run_folder(config);
     std::filesystem::create_directories(dir_);
   }
 

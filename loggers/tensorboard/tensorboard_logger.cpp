@@ -71,9 +71,7 @@ class TensorBoardLogger : public Logger {
 
   explicit TensorBoardLogger(const nlohmann::json& config)
       : default_hp_metric_(config.at("default_hp_metric").get<bool>()) {
-    std::string save_dir = config.at("save_dir").is_string() ? config.at("save_dir").get<std::string>() : ".";
-    int version = config.at("version").is_number() ? config.at("version").get<int>() : -1;
-    dir_ = run_folder(save_dir, config.at("name").get<std::string>(), version);
+    dir_ = run_folder(config);
     file_ = std::make_unique<tb::EventFile>(
         dir_, std::chrono::milliseconds(static_cast<int64_t>(config.at("flush_secs").get<double>() * 1000)));
   }
