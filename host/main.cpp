@@ -1,4 +1,8 @@
-// `volt`: the host program. Subcommands: fit, validate, test, predict, plugins.
+// `volt`: the host program. Subcommands: fit, validate, test, predict, plugins, help,
+// completion.
+#include "commands/completion_command.hpp"
+#include "commands/help_command.hpp"
+#include "commands/plugin_loading.hpp"
 #include "commands/plugins_command.hpp"
 #include "commands/run_command.hpp"
 #include "config/config_error.hpp"
@@ -11,33 +15,13 @@
 #include <volt/sdk/core.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
 extern char** environ;
 
 namespace {
-
-constexpr const char* kUsage = R"(usage: volt <command> [options]
-
-commands:
-  fit        train a model (sanity validation, training and validation loops)
-  validate   run the validation loop
-  test       run the test loop
-  predict    run predict_step over the predict split and save predictions.pt
-  plugins    list the plugins found (--json for machine-readable output)
-
-common options:
-  --model=ID --data=ID --strategy=ID --precision=ID --logger=ID[,ID]|false
-  --trainer.KEY=VALUE --model.KEY=VALUE --data.KEY=VALUE ...
-  --config FILE (repeatable, merged left to right)   --print-config
-  --plugin-dir DIR (repeatable; also VOLT_PLUGIN_PATH)
-  --test-after-fit   run the test loop after fit
-  --seed_everything=N
-
-Plugins are shared libraries found in --plugin-dir folders, VOLT_PLUGIN_PATH and the
-install's lib/volt/plugins. `volt plugins` lists them.
-)";
 
 std::map<std::string, std::string> environment() {
   std::map<std::string, std::string> env;
@@ -49,23 +33,46 @@ std::map<std::string, std::string> environment() {
   return env;
 }
 
+// plugins, completion, help: commands that read the plugins' descriptors only.
+int run_catalogue_command(const std::string& command, const std::vector<std::string>& rest,
+                          const volt::host::PluginRegistry& registry,
+                          const std::vector<std::filesystem::path>& scanned) {
+  if (command == "plugins") {
+    bool json = false;
+    for (const auto& arg : rest) {
+      if (arg != "--json") throw volt::Error("volt plugins: unknown option '" + arg + "'");
+      json = true;
+    }
+    return volt::host::run_plugins_command(registry, scanned, json, std::cout);
+  }
+  if (command == "completion") {
+    if (rest.size() != 1) throw volt::host::config::ConfigError("usage: volt completion bash|zsh");
+    std::cout << volt::host::completion_script(rest[0], volt::host::completion_data(registry));
+    return 0;
+  }
+  if (command == "help" && !rest.empty()) {
+    volt::host::print_topic_help(rest, registry, std::cout);
+    return 0;
+  }
+  volt::host::print_help("", nlohmann::json::object(), registry, std::cout);
+  return command.empty() ? 2 : 0;  // no command at all is a usage error
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
-  }
+  const std::map<std::string, std::string> env = environment();
   volt::host::host_api();  // installs the host table for the C++ helpers
-  if (args[0] == "plugins") {
-    bool json = false;
-    std::vector<std::string> dirs;
-    for (size_t i = 1; i < args.size(); ++i) {
-      if (args[i] == "--json") json = true;
-      else if (args[i] == "--plugin-dir" && i + 1 < args.size()) dirs.push_back(args[++i]);
-      else if (args[i].rfind("--plugin-dir=", 0) == 0) dirs.push_back(args[i].substr(13));
-      else throw volt::Error("volt plugins: unknown option '" + args[i] + "'");
-    }
-    return volt::host::run_plugins_command(volt::host::plugin_search_path(dirs), json, std::cout);
+  const std::string command = args.empty() ? "" : args[0];
+  if (command.empty() || command == "--help" || command == "-h" || command == "help" ||
+      command == "plugins" || command == "completion") {
+    volt::host::log::use_stderr();  // stdout carries the listing, script or help
+    std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+    const auto loading = volt::host::take_plugin_options(rest, env);
+    std::vector<std::filesystem::path> scanned;
+    const auto registry = volt::host::open_registry(loading, &scanned);
+    const int status = run_catalogue_command(command, rest, *registry, scanned);
+    registry->shutdown();  // no instance was created
+    return status;
   }
   volt::host::RunOptions options;
   options.arguments = args;
@@ -77,13 +84,15 @@ int run(int argc, char** argv) {
       ++it;
     }
   }
-  auto command = volt::host::config::parse_command_line(args, environment());
-  if (command.help || command.subcommand.empty()) {
-    std::cout << kUsage;
+  auto parsed = volt::host::config::parse_command_line(args, env);
+  if (parsed.help || parsed.print_config) volt::host::log::use_stderr();
+  if (parsed.help) {
+    const auto registry = volt::host::open_registry(volt::host::plugin_loading(parsed));
+    volt::host::print_help(parsed.subcommand, parsed.config, *registry, std::cout);
     return 0;
   }
   volt::host::install_signal_handlers();
-  return volt::host::run_command(command, options);
+  return volt::host::run_command(parsed, options);
 }
 
 }  // namespace

@@ -6,8 +6,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libgloo-dev libopenblas0-openmp
   libboost-dev libboost-program-options-dev
-  libspdlog-dev nlohmann-json3-dev catch2 zlib1g-dev
-  python3-torch
+  libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev catch2 zlib1g-dev
+  python3-torch python3-yaml
   dataset-fashion-mnist
 )
 

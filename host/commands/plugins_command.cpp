@@ -1,5 +1,7 @@
 #include "commands/plugins_command.hpp"
 
+#include "commands/help_command.hpp"
+#include "config/trainer_schema.hpp"
 #include "plugin/registry.hpp"
 
 #include <nlohmann/json.hpp>
@@ -30,6 +32,7 @@ void print_json(const PluginRegistry& registry, std::ostream& out) {
   for (const PluginRecord* r : sorted_plugins(registry)) {
     plugins.push_back({{"kind", kind_name(r->kind)},
                        {"id", r->id},
+                       {"group", config_group(r->kind)},
                        {"version", r->version},
                        {"abi", abi_of(*r)},
                        {"file", r->file},
@@ -40,7 +43,10 @@ void print_json(const PluginRegistry& registry, std::ostream& out) {
   nlohmann::json skipped = nlohmann::json::array();
   for (const SkippedFile& s : registry.skipped())
     skipped.push_back({{"file", s.file}, {"reason", s.reason}});
-  out << nlohmann::json{{"plugins", plugins}, {"skipped", skipped}}.dump(2) << "\n";
+  out << nlohmann::json{{"trainer", config::trainer_schema()},
+                        {"plugins", plugins},
+                        {"skipped", skipped}}.dump(2)
+      << "\n";
 }
 
 void print_table(const PluginRegistry& registry, const std::vector<std::filesystem::path>& dirs,
@@ -78,14 +84,20 @@ void print_table(const PluginRegistry& registry, const std::vector<std::filesyst
 
 }  // namespace
 
-int run_plugins_command(const std::vector<std::filesystem::path>& dirs, bool json,
-                        std::ostream& out) {
-  PluginRegistry registry;
-  for (const auto& dir : dirs) registry.scan_directory(dir);
+int run_plugins_command(const PluginRegistry& registry, const std::vector<std::filesystem::path>& dirs,
+                        bool json, std::ostream& out) {
   if (json)
     print_json(registry, out);
   else
     print_table(registry, dirs, out);
+  return 0;
+}
+
+int run_plugins_command(const std::vector<std::filesystem::path>& dirs, bool json,
+                        std::ostream& out) {
+  PluginRegistry registry;
+  for (const auto& dir : dirs) registry.scan_directory(dir);
+  run_plugins_command(registry, dirs, json, out);
   registry.shutdown();  // no instance was created
   return 0;
 }

@@ -1,8 +1,10 @@
 #include "commands/run_command.hpp"
 
+#include "commands/plugin_loading.hpp"
 #include "config/config_error.hpp"
 #include "config/config_resolver.hpp"
 #include "config/json_schema.hpp"
+#include "config/yaml_format.hpp"
 #include "console/tables.hpp"
 #include "distributed/launcher.hpp"
 #include "distributed/process_plan.hpp"
@@ -144,17 +146,22 @@ class DefaultDtypeScope {
   caffe2::TypeMeta previous_;
 };
 
-void save_config(const std::string& dir, const nlohmann::json& resolved) {
+// LightningCLI's SaveConfigCallback: <log_dir>/config.yaml, never silently replacing the config
+// of an earlier run in the same folder (a fixed logger version, or logger=false).
+void save_config(const std::string& dir, const nlohmann::json& resolved, bool overwrite) {
   if (dir.empty()) return;
-  fs::path path = fs::path(dir) / "config.json";
-  if (fs::exists(path))
+  fs::create_directories(dir);
+  fs::path path = fs::path(dir) / "config.yaml";
+  if (fs::exists(path) && !overwrite)
     throw Error(VOLT_ERROR_ALREADY_EXISTS,
-                path.string() + " already exists; refusing to overwrite another run's config");
+                path.string() + " already exists; refusing to overwrite the config of a previous "
+                "run. Delete it, choose another folder or logger version, or pass "
+                "--overwrite-config to replace it");
   fs::path tmp = path;
   tmp += ".tmp";
   {
     std::ofstream out(tmp);
-    out << config::to_pretty_json(resolved);
+    out << config::to_yaml(resolved);
     if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + tmp.string());
   }
   fs::rename(tmp, path);
@@ -163,8 +170,8 @@ void save_config(const std::string& dir, const nlohmann::json& resolved) {
 }  // namespace
 
 int run_command(const config::ParsedCommand& command, const RunOptions& options) {
-  PluginRegistry registry;
-  for (const auto& dir : plugin_search_path(command.plugin_dirs)) registry.scan_directory(dir);
+  std::unique_ptr<PluginRegistry> owned_registry = open_registry(plugin_loading(command));
+  PluginRegistry& registry = *owned_registry;
   for (const auto& skipped : registry.skipped())
     log::warning("skipped: ", skipped.reason);  // the reason names the file
 
@@ -183,7 +190,8 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   configure_progress_bar(resolved, lookup);
 
   if (command.print_config) {
-    std::cout << config::to_pretty_json(resolved);
+    std::cout << (command.print_format == "json" ? config::to_pretty_json(resolved)
+                                                 : config::to_yaml(resolved));
     return 0;
   }
 
@@ -256,7 +264,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   int status = 0;
   {
     Trainer trainer(trainer_options, components);
-    if (trainer.global_rank() == 0) save_config(trainer.log_dir(), resolved);
+    if (trainer.global_rank() == 0) save_config(trainer.log_dir(), resolved, command.overwrite_config);
     const std::string& sub = command.subcommand;
     // Lightning's ckpt_path: fit resumes from it, the other stages load its weights.
     std::optional<std::string> ckpt_path;

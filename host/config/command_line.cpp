@@ -20,12 +20,13 @@ const std::vector<std::string>& option_heads() {
   static const std::vector<std::string> heads{
       "config",   "print-config", "plugin-dir", "help",   "seed_everything", "ckpt_path",
       "trainer",  "model",        "data",       "strategy", "precision",     "logger",
-      "callbacks"};
+      "callbacks", "overwrite-config", "plugin-allowlist", "allow-insecure-plugins"};
   return heads;
 }
 
 const char* kAcceptedOptions =
-    "Accepted options: --config FILE, --print-config[=json], --plugin-dir DIR, --help, "
+    "Accepted options: --config FILE, --print-config[=yaml|json], --overwrite-config, "
+    "--plugin-dir DIR, --plugin-allowlist FILE, --allow-insecure-plugins, --help, "
     "--seed_everything=N, --ckpt_path=PATH, --trainer.KEY=V, --model=ID, --model.KEY=V, "
     "--data=ID, --data.KEY=V, --strategy=ID, --strategy.KEY=V, --precision=ID, "
     "--precision.KEY=V, --logger=ID[,ID]|false|true, --logger.ID.KEY=V, --callbacks+=ID, "
@@ -135,6 +136,47 @@ void apply_callbacks_option(json& config, const std::vector<std::string>& keys, 
   set_key_path(config["callbacks"].back()["config"], keys, parse_value_text(value));
 }
 
+bool is_true_text(const std::string& text) {
+  return text == "1" || text == "true" || text == "yes" || text == "on";
+}
+
+// LightningCLI's order below the command line: a whole config file, then single options.
+void apply_environment(ParsedCommand& out, const std::map<std::string, std::string>& env) {
+  const auto get = [&env](const char* name) {
+    const auto it = env.find(name);
+    return it == env.end() ? std::string() : it->second;
+  };
+  if (const std::string file = get("VOLT_CONFIG"); !file.empty()) {
+    merge_config_file(out.config, file, out.subcommand, "VOLT_CONFIG=" + file + " (environment)");
+  }
+  for (const auto& [variable, value] : env) {
+    if (variable.rfind(kEnvPrefix, 0) != 0 || value.empty()) continue;
+    std::string key = variable.substr(std::string(kEnvPrefix).size());
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string source = variable + " (environment)";
+    std::vector<std::string> known = trainer_option_names();
+    known.insert(known.end(), trainer_group_aliases().begin(), trainer_group_aliases().end());
+    if (!contains(known, key)) {
+      const std::string suggestion = did_you_mean(key, known);
+      throw ConfigError(source + ": unknown trainer option '" + key + "'" +
+                        (suggestion.empty() ? "." : suggestion) + " Accepted: " +
+                        join(trainer_option_names(), ", "));
+    }
+    apply_option(out.config, "trainer." + key, value, source);
+  }
+  for (const char* key : {"seed_everything", "ckpt_path"}) {
+    std::string variable = "VOLT_" + std::string(key);
+    std::transform(variable.begin(), variable.end(), variable.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (const std::string value = get(variable.c_str()); !value.empty()) {
+      apply_option(out.config, key, value, variable + " (environment)");
+    }
+  }
+  out.plugin_allowlist = get("VOLT_PLUGIN_ALLOWLIST");
+  out.allow_insecure_plugins = is_true_text(get("VOLT_ALLOW_INSECURE_PLUGINS"));
+}
+
 }  // namespace
 
 void apply_option(json& config, const std::string& name, const std::string& value,
@@ -213,24 +255,7 @@ ParsedCommand parse_command_line(const std::vector<std::string>& args,
   }
   out.subcommand = args[0];
 
-  // Environment first: everything on the command line overrides it.
-  for (const auto& [variable, value] : env) {
-    if (variable.rfind(kEnvPrefix, 0) != 0 || value.empty()) continue;
-    std::string key = variable.substr(std::string(kEnvPrefix).size());
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const std::string source = variable + " (environment)";
-    std::vector<std::string> known = trainer_option_names();
-    known.insert(known.end(), trainer_group_aliases().begin(), trainer_group_aliases().end());
-    if (!contains(known, key)) {
-      const std::string suggestion = did_you_mean(key, known);
-      throw ConfigError(source + ": unknown trainer option '" + key + "'" +
-                        (suggestion.empty() ? "." : suggestion) + " Accepted: " +
-                        join(trainer_option_names(), ", "));
-    }
-    apply_option(out.config, "trainer." + key, value, source);
-  }
-
+  apply_environment(out, env);
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {
@@ -248,14 +273,17 @@ ParsedCommand parse_command_line(const std::vector<std::string>& args,
     const bool has_value = equals != std::string::npos;
     std::string value = has_value ? body.substr(equals + 1) : "";
     if (name == "print-config" || name == "print_config") {
-      if (has_value && value != "json") {
-        throw ConfigError("--" + name + "=" + value + ": the only format is json");
+      if (has_value && value != "json" && value != "yaml") {
+        throw ConfigError("--" + name + "=" + value + ": unknown format; expected yaml or json");
       }
       out.print_config = true;
+      if (has_value) out.print_format = value;
       continue;
     }
-    if (name == "help") {
-      out.help = true;
+    if (name == "help" || name == "overwrite-config" || name == "allow-insecure-plugins") {
+      if (has_value) throw ConfigError("--" + name + " takes no value");
+      (name == "help" ? out.help : name == "overwrite-config" ? out.overwrite_config
+                                                              : out.allow_insecure_plugins) = true;
       continue;
     }
     if (!has_value) {
@@ -268,6 +296,8 @@ ParsedCommand parse_command_line(const std::vector<std::string>& args,
       merge_config_file(out.config, value, out.subcommand);
     } else if (name == "plugin-dir" || name == "plugin_dir") {
       out.plugin_dirs.push_back(value);
+    } else if (name == "plugin-allowlist") {
+      out.plugin_allowlist = value;
     } else {
       apply_option(out.config, name, value, "--" + name);
     }

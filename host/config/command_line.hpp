@@ -15,12 +15,17 @@
 //   --seed_everything=V, --ckpt_path=PATH
 //   --trainer.{logger,callbacks,strategy,precision}...   Lightning spellings of the above
 //   --GROUP=JSON_OBJECT             merge an object into a group, e.g. --trainer={"max_epochs":3}
-//   --print-config[=json], --plugin-dir DIR (repeatable), --help / -h
+//   --print-config[=yaml|json]      print the resolved config (YAML unless json is asked)
+//   --overwrite-config              let the run replace an existing config.yaml in its folder
+//   --plugin-dir DIR (repeatable), --plugin-allowlist FILE, --allow-insecure-plugins
+//   --help / -h
 // Values are JSON when they parse as JSON, otherwise strings (--data.root=/tmp/x). Plugin ids
 // and ckpt_path are taken verbatim.
 //
-// Environment: VOLT_TRAINER_<KEY>=V acts as --trainer.<key>=V given before every argument,
-// so built-in defaults < environment < files and flags.
+// Environment, below every argument (LightningCLI's default_env): first VOLT_CONFIG=FILE
+// (a config file, as PL_FIT__CONFIG), then VOLT_TRAINER_<KEY>=V as --trainer.<key>=V and
+// VOLT_SEED_EVERYTHING / VOLT_CKPT_PATH. So defaults < environment < files and flags.
+// VOLT_PLUGIN_ALLOWLIST and VOLT_ALLOW_INSECURE_PLUGINS=1 are the defaults of the plugin flags.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -37,7 +42,11 @@ struct ParsedCommand {
   // validate_and_fill (config_resolver.hpp).
   nlohmann::json config = nlohmann::json::object();
   bool print_config = false;  // --print-config: print the resolved config and exit
+  std::string print_format = "yaml";  // --print-config=json
+  bool overwrite_config = false;  // --overwrite-config
   std::vector<std::string> plugin_dirs;  // --plugin-dir, in order
+  std::string plugin_allowlist;  // --plugin-allowlist FILE ("" = none)
+  bool allow_insecure_plugins = false;  // --allow-insecure-plugins
   bool help = false;
 };
 

@@ -3,10 +3,12 @@
 #include "config/config_error.hpp"
 #include "config/did_you_mean.hpp"
 #include "config/json_schema.hpp"
+#include "config/yaml_format.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -206,15 +208,14 @@ void merge_config_layer(json& config, const json& given_layer, const std::string
   }
 }
 
-void merge_config_file(json& config, const std::string& path, const std::string& subcommand) {
-  const std::string source = "--config " + path;
+json read_config_file(const std::string& path, const std::string& source) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw ConfigError(source + ": cannot read the file: " + std::strerror(errno));
   std::stringstream buffer;
   buffer << file.rdbuf();
-  json content;
+  if (std::filesystem::path(path).extension() != ".json") return parse_yaml(buffer.str(), source);
   try {
-    content = json::parse(buffer.str());
+    return json::parse(buffer.str());
   } catch (const json::parse_error& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line L, column C: ...".
     std::string message = e.what();
@@ -222,8 +223,15 @@ void merge_config_file(json& config, const std::string& path, const std::string&
     if (start != std::string::npos) message = message.substr(start + 2);
     throw ConfigError(source + ": invalid JSON: " + message);
   }
+}
+
+void merge_config_file(json& config, const std::string& path, const std::string& subcommand,
+                       const std::string& given_source) {
+  const std::string source = given_source.empty() ? "--config " + path : given_source;
+  const json content = read_config_file(path, source);
   if (!content.is_object()) {
-    throw ConfigError(source + ": a config must be a JSON object, got " + describe_value(content));
+    throw ConfigError(source + ": a config must be a mapping of keys to values, got " +
+                      describe_value(content));
   }
   json common = json::object();
   bool has_sections = false;

@@ -53,11 +53,17 @@ void deep_merge(nlohmann::json& target, const nlohmann::json& overlay);
 void merge_config_layer(nlohmann::json& config, const nlohmann::json& layer,
                         const std::string& source);
 
-// Reads a JSON config file and merges it into `config`. If some top-level keys are subcommand
+// Reads a config file: JSON when its name ends in .json (the JSON parser's messages), YAML
+// otherwise (yaml_format.hpp; YAML also reads JSON). `source` prefixes errors, which name the
+// line and column.
+nlohmann::json read_config_file(const std::string& path, const std::string& source);
+
+// Reads a config file (read_config_file) and merges it into `config`. If some top-level keys are subcommand
 // names, those are per-subcommand sections: the other keys apply first, then the section of
 // `subcommand` (if any). Errors name the file (and the parser's line/column).
+// `source` names the file in errors ("" = "--config PATH").
 void merge_config_file(nlohmann::json& config, const std::string& path,
-                       const std::string& subcommand);
+                       const std::string& subcommand, const std::string& source = "");
 
 // Command-line value text: JSON when it parses as JSON (numbers, true/false/null, arrays,
 // objects, quoted strings), otherwise the text itself as a string.

@@ -1,7 +1,7 @@
 // From a parsed command line (command_line.hpp) to the resolved config a run uses: every
 // section validated against its schema (trainer_schema.hpp, each plugin's config_schema) with
-// defaults filled in. The resolved config is saved as the run's config.json, and
-// `volt fit --config config.json` reproduces it exactly.
+// defaults filled in. The resolved config is saved as the run's config.yaml, and
+// `volt fit --config config.yaml` reproduces it exactly.
 //
 // Resolved shape (every key present):
 //   {"seed_everything": 42,                       // an integer, or false = no seeding
@@ -35,7 +35,7 @@ using SchemaLookup =
 // The ids available for `kind`, for error messages.
 using IdLister = std::function<std::vector<std::string>(const std::string& kind)>;
 
-// Validates `config` (what parse_command_line produced, or a saved config.json) and returns it
+// Validates `config` (what parse_command_line produced, or a saved config.yaml) and returns it
 // resolved: defaults filled (strategy single_device, precision 32-true, logger [csv],
 // callbacks [], ckpt_path null, every trainer option), each plugin config checked against its
 // schema with the schema's defaults filled in. seed_everything true or absent is replaced by a
@@ -45,7 +45,7 @@ using IdLister = std::function<std::vector<std::string>(const std::string& kind)
 nlohmann::json validate_and_fill(const nlohmann::json& config, const SchemaLookup& lookup,
                                  const IdLister& list_ids);
 
-// 2-space indented JSON with a trailing newline, for --print-config and config.json.
+// 2-space indented JSON with a trailing newline, for --print-config=json.
 std::string to_pretty_json(const nlohmann::json& config);
 
 }  // namespace volt::host::config

@@ -54,17 +54,8 @@ std::string range_text(const json& schema) {
   return parts.empty() ? "" : "[" + join(parts, ", ") + "]";
 }
 
-std::string allowed_text(const json& schema) {
-  const auto it = schema.find("enum");
-  if (it == schema.end() || !it->is_array()) return "";
-  std::vector<std::string> options;
-  for (const auto& option : *it) {
-    options.push_back(option.is_string() ? option.get<std::string>() : option.dump());
-  }
-  return "[allowed: " + join(options, "|") + "]";
-}
-
-void collect_rows(const json& schema, const std::string& prefix, std::vector<HelpRow>& rows) {
+void collect_options(const json& schema, const std::string& prefix,
+                     std::vector<SchemaOption>& out) {
   if (!schema.is_object() || !schema.contains("properties")) return;
   std::vector<std::string> required;
   if (schema.contains("required") && schema["required"].is_array()) {
@@ -77,24 +68,22 @@ void collect_rows(const json& schema, const std::string& prefix, std::vector<Hel
     if (!property.is_object()) continue;
     // Nested objects with their own properties read better as dotted leaves.
     if (property.contains("properties") && !property["properties"].empty()) {
-      collect_rows(property, name, rows);
+      collect_options(property, name, out);
       continue;
     }
-    HelpRow row{"--" + name, type_text(property), "", ""};
-    if (property.contains("default")) {
-      row.default_text = "(default: " + describe_value(property["default"]) + ")";
-    } else if (std::find(required.begin(), required.end(), key) != required.end()) {
-      row.default_text = "(required)";
-    }
-    std::vector<std::string> rest;
+    SchemaOption option;
+    option.key = name;
+    option.type = type_text(property);
+    if (property.contains("default")) option.default_value = property["default"];
+    option.required = std::find(required.begin(), required.end(), key) != required.end();
     if (property.contains("description") && property["description"].is_string()) {
-      rest.push_back(property["description"].get<std::string>());
+      option.description = property["description"].get<std::string>();
     }
-    for (const auto& note : {allowed_text(property), range_text(property)}) {
-      if (!note.empty()) rest.push_back(note);
+    if (property.contains("enum") && property["enum"].is_array()) {
+      option.allowed.assign(property["enum"].begin(), property["enum"].end());
     }
-    row.rest = join(rest, "  ");
-    rows.push_back(row);
+    option.range = range_text(property);
+    out.push_back(option);
   }
 }
 
@@ -104,9 +93,34 @@ std::string pad(const std::string& text, std::size_t width) {
 
 }  // namespace
 
+std::vector<SchemaOption> schema_options(const json& schema, const std::string& prefix) {
+  std::vector<SchemaOption> options;
+  collect_options(schema, prefix, options);
+  return options;
+}
+
 std::string describe_schema(const json& schema, const std::string& prefix) {
   std::vector<HelpRow> rows;
-  collect_rows(schema, prefix, rows);
+  for (const SchemaOption& option : schema_options(schema, prefix)) {
+    HelpRow row{"--" + option.key, option.type, "", ""};
+    if (option.default_value) {
+      row.default_text = "(default: " + describe_value(*option.default_value) + ")";
+    } else if (option.required) {
+      row.default_text = "(required)";
+    }
+    std::vector<std::string> rest;
+    if (!option.description.empty()) rest.push_back(option.description);
+    if (!option.allowed.empty()) {
+      std::vector<std::string> allowed;
+      for (const auto& value : option.allowed) {
+        allowed.push_back(value.is_string() ? value.get<std::string>() : value.dump());
+      }
+      rest.push_back("[allowed: " + join(allowed, "|") + "]");
+    }
+    if (!option.range.empty()) rest.push_back(option.range);
+    row.rest = join(rest, "  ");
+    rows.push_back(row);
+  }
   std::size_t name_width = 0;
   std::size_t type_width = 0;
   std::size_t default_width = 0;

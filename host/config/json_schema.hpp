@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace volt::host::config {
 
@@ -23,6 +25,21 @@ namespace volt::host::config {
 // Throws ConfigError, e.g. `model.lr: expected a number, got "abc"`.
 nlohmann::json apply_schema(const nlohmann::json& schema, const nlohmann::json& value,
                             const std::string& where);
+
+// One leaf option of a schema, as help and shell completion show it.
+struct SchemaOption {
+  std::string key;   // dotted, after `prefix`: "model.optim.lr"
+  std::string type;  // "number", "integer|null", "array<integer>", "any"
+  std::optional<nlohmann::json> default_value;
+  bool required = false;
+  std::string description;
+  std::vector<nlohmann::json> allowed;  // the enum, if any
+  std::string range;                    // "[>= 0, <= 1]" or ""
+};
+
+// The leaf options of `schema` in its property order (nested objects flattened into dotted
+// keys), each key prefixed with `prefix` ("" for none).
+std::vector<SchemaOption> schema_options(const nlohmann::json& schema, const std::string& prefix);
 
 // Help text: one line per option (nested objects are flattened into dotted keys), columns
 // aligned: `--prefix.key  TYPE  (default: X)  description  [allowed: a|b]`. Ends with a newline

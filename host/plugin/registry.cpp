@@ -1,5 +1,6 @@
 #include "plugin/registry.hpp"
 
+#include "plugin/sha256.hpp"
 #include "runtime/log.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -78,8 +79,11 @@ std::optional<int32_t> kind_from_name(const std::string& name) {
   return std::nullopt;
 }
 
-PluginRegistry::PluginRegistry(const volt_host_api* host) : host_(host) {
+PluginRegistry::PluginRegistry(const volt_host_api* host, LoadPolicy policy)
+    : host_(host), policy_(std::move(policy)) {
   if (host_ == nullptr) throw volt::Error(VOLT_ERROR_INVALID_ARGUMENT, "PluginRegistry: NULL host");
+  // Read once, up front: a broken allow-list fails the command instead of refusing every file.
+  if (policy_.allowlist) allowed_digests_ = read_plugin_allowlist(*policy_.allowlist);
 }
 
 void PluginRegistry::skip(const std::string& file, const std::string& reason) {
@@ -87,10 +91,24 @@ void PluginRegistry::skip(const std::string& file, const std::string& reason) {
   skipped_.push_back({file, file + ": " + reason});
 }
 
+std::optional<std::string> PluginRegistry::refuse_insecure(const fs::path& path) {
+  std::optional<std::string> reason = insecure_plugin_path(path);
+  if (!reason) return std::nullopt;
+  if (!policy_.allow_insecure)
+    return *reason + ", or pass --allow-insecure-plugins to load it anyway";
+  if (warned_.insert(*reason).second)
+    log::warning("loading plugins anyway (--allow-insecure-plugins): ", *reason);
+  return std::nullopt;
+}
+
 void PluginRegistry::scan_directory(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     skip(dir.string(), fs::exists(dir, ec) ? "not a directory" : "plugin directory does not exist");
+    return;
+  }
+  if (auto reason = refuse_insecure(dir)) {
+    skip(dir.string(), "nothing loaded from this folder: " + *reason);
     return;
   }
   std::vector<fs::path> files;
@@ -152,6 +170,31 @@ std::optional<std::string> PluginRegistry::check_entry(const volt_plugin_entry* 
 
 bool PluginRegistry::load_file(const fs::path& path) {
   const std::string file = path.string();
+  // Everything here happens before dlopen: opening a library runs its static constructors.
+  std::error_code ec_path;
+  const fs::path real = fs::canonical(path, ec_path);
+  if (ec_path) {
+    skip(file, "cannot load: " + ec_path.message());
+    return false;
+  }
+  if (auto reason = refuse_insecure(path)) {
+    skip(file, *reason);
+    return false;
+  }
+  if (allowed_digests_) {
+    std::string digest;
+    try {
+      digest = sha256_hex_of_file(real);
+    } catch (const volt::Error& e) {
+      skip(file, e.what());
+      return false;
+    }
+    if (allowed_digests_->count(digest) == 0) {
+      skip(file, "SHA-256 " + digest + " is not in the allow-list " + policy_.allowlist->string());
+      return false;
+    }
+  }
+
   auto& table = library_table();
   std::lock_guard<std::mutex> lock(table.mutex);
 
@@ -160,7 +203,8 @@ bool PluginRegistry::load_file(const fs::path& path) {
   // LibTorch singletons).
   boost::dll::shared_library library;
   boost::dll::fs::error_code ec;
-  library.load(boost::dll::fs::path(file),
+  // The resolved path: the one that was checked above.
+  library.load(boost::dll::fs::path(real.string()),
                boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
   if (ec || !library.is_loaded()) {
     const char* dl_error = dlerror();
@@ -344,8 +388,14 @@ std::vector<fs::path> plugin_search_path(const std::vector<std::string>& cli_dir
     while (start <= list.size()) {
       size_t end = list.find(':', start);
       if (end == std::string::npos) end = list.size();
-      add(list.substr(start, end - start));
+      const std::string entry = list.substr(start, end - start);
       start = end + 1;
+      if (!entry.empty() && fs::path(entry).is_relative()) {
+        log::warning("VOLT_PLUGIN_PATH entry '", entry, "' is a relative path, which would ",
+                     "change meaning with the working directory; ignored (use an absolute path)");
+        continue;
+      }
+      add(entry);
     }
   }
   std::error_code ec;

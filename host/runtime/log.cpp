@@ -1,6 +1,7 @@
 // spdlog behind host/runtime/log.hpp; built as its own library without LibTorch's includes.
 #include "runtime/log.hpp"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace volt::host::log {
@@ -31,6 +32,16 @@ bool enabled(Level level) noexcept { return spdlog::should_log(to_spdlog(level))
 
 void use_console_format() noexcept {
   try {
+    spdlog::set_pattern("%^[%l]%$ %v");
+  } catch (...) {
+  }
+}
+
+void use_stderr() noexcept {
+  try {
+    auto logger = spdlog::stderr_color_mt("volt-stderr");
+    logger->set_level(spdlog::default_logger()->level());
+    spdlog::set_default_logger(logger);
     spdlog::set_pattern("%^[%l]%$ %v");
   } catch (...) {
   }

@@ -20,6 +20,9 @@ void write(Level level, const std::string& message) noexcept;
 bool enabled(Level level) noexcept;
 // The console format the `volt` program uses: "[info] text", coloured on a terminal.
 void use_console_format() noexcept;
+// Messages go to stderr from now on: for commands whose stdout is data (plugins --json,
+// completion scripts, --print-config, help).
+void use_stderr() noexcept;
 // In a run of several processes: lines carry "[rank N]", and ranks other than 0 print warnings
 // and errors only (Lightning's rank_zero_info), so N workers do not repeat every line.
 void set_process_rank(int rank, int world_size) noexcept;

@@ -1,12 +1,13 @@
 // The real `volt` binary as a user runs it (a child process; its plugins come from the build's
 // lib/volt/plugins next to it):
-//  - the config.json saved with a run reproduces it: `volt fit --config saved.json` alone
+//  - the config.yaml saved with a run reproduces it: `volt fit --config config.yaml` alone
 //    writes the next version_N in the same root with an identical metrics.csv (the same losses
-//    bit for bit), hparams.yaml and config.json (LightningCLI's SaveConfigCallback, lightning.md
-//    section 10);
+//    bit for bit), hparams.yaml and config.yaml (LightningCLI's SaveConfigCallback, lightning.md
+//    section 10), and a run never replaces another run's config.yaml unless asked;
 //  - seed_everything decides the initial weights (another seed, other losses);
 //  - config errors exit with code 2 and list what is available; a missing Fashion-MNIST folder
 //    names the package that provides it.
+#include "config/yaml_format.hpp"
 #include "support/csv_column.hpp"
 #include "support/subprocess.hpp"
 #include "support/trainer_harness.hpp"
@@ -60,7 +61,7 @@ std::vector<std::string> train_losses(const fs::path& csv) {
   return test_csv::csv_column(csv, "train_loss");
 }
 
-TEST_CASE("volt fit --config <saved config.json> reproduces the run", "[e2e][config]") {
+TEST_CASE("volt fit --config <saved config.yaml> reproduces the run", "[e2e][config]") {
   TempDir tmp("e2e");
   const fs::path root = tmp / "root";
   const fs::path v0 = root / "lightning_logs/version_0";
@@ -69,12 +70,13 @@ TEST_CASE("volt fit --config <saved config.json> reproduces the run", "[e2e][con
   ProcessResult first = volt(fit_args(root.string(), 7), tmp / "cwd1", tmp / "capture1");
   INFO(describe(first));
   REQUIRE(first.exit_code == 0);
-  REQUIRE(fs::exists(v0 / "config.json"));
+  REQUIRE(fs::exists(v0 / "config.yaml"));
   REQUIRE(fs::exists(v0 / "metrics.csv"));
   REQUIRE(fs::exists(v0 / "hparams.yaml"));
   CHECK_FALSE(fs::exists(tmp / "cwd1/lightning_logs"));  // default_root_dir was honoured
 
-  nlohmann::json saved = nlohmann::json::parse(read_file(v0 / "config.json"));
+  nlohmann::json saved =
+      volt::host::config::parse_yaml(read_file(v0 / "config.yaml"), "config.yaml");
   CHECK(saved["seed_everything"] == 7);
   CHECK(saved["trainer"]["default_root_dir"] == root.string());
   REQUIRE(saved["logger"].is_array());
@@ -82,7 +84,7 @@ TEST_CASE("volt fit --config <saved config.json> reproduces the run", "[e2e][con
   CHECK(saved["model"]["config"]["hidden_sizes"] == nlohmann::json::array({16}));
 
   // Only the saved file, from another working directory.
-  ProcessResult again = volt({"fit", "--config", (v0 / "config.json").string()}, tmp / "cwd2",
+  ProcessResult again = volt({"fit", "--config", (v0 / "config.yaml").string()}, tmp / "cwd2",
                              tmp / "capture2");
   INFO(describe(again));
   REQUIRE(again.exit_code == 0);
@@ -91,7 +93,30 @@ TEST_CASE("volt fit --config <saved config.json> reproduces the run", "[e2e][con
   CHECK(train_losses(v0 / "metrics.csv").size() == 12);
   CHECK(read_file(v1 / "metrics.csv") == read_file(v0 / "metrics.csv"));
   CHECK(read_file(v1 / "hparams.yaml") == read_file(v0 / "hparams.yaml"));
-  CHECK(read_file(v1 / "config.json") == read_file(v0 / "config.json"));
+  CHECK(read_file(v1 / "config.yaml") == read_file(v0 / "config.yaml"));
+
+  SECTION("a run into a folder that holds a config.yaml stops before training, unless asked") {
+    const std::string config_before = read_file(v0 / "config.yaml");
+    const std::string metrics_before = read_file(v0 / "metrics.csv");
+    std::vector<std::string> args = fit_args(root.string(), 9);
+    args.push_back("--logger.csv.version=0");
+    ProcessResult refused = volt(args, tmp / "cwd4", tmp / "capture4");
+    INFO(describe(refused));
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find((v0 / "config.yaml").string() + " already exists; refusing to "
+                           "overwrite the config of a previous run") != std::string::npos);
+    CHECK(refused.err.find("--overwrite-config") != std::string::npos);
+    CHECK(read_file(v0 / "config.yaml") == config_before);
+    CHECK(read_file(v0 / "metrics.csv") == metrics_before);
+    CHECK_FALSE(fs::exists(root / "lightning_logs/version_2"));
+
+    args.push_back("--overwrite-config");
+    ProcessResult replaced = volt(args, tmp / "cwd5", tmp / "capture5");
+    INFO(describe(replaced));
+    REQUIRE(replaced.exit_code == 0);
+    nlohmann::json now = volt::host::config::parse_yaml(read_file(v0 / "config.yaml"), "config");
+    CHECK(now["seed_everything"] == 9);
+  }
 
   SECTION("another seed_everything gives other initial weights, so other losses") {
     ProcessResult other = volt(fit_args(root.string(), 8), tmp / "cwd3", tmp / "capture3");

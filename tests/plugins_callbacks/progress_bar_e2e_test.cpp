@@ -51,9 +51,9 @@ TEST_CASE("progress_bar is Lightning's default bar: epochs, validation and prog_
   CHECK(lines_starting(r.out, "Sanity Checking: 100% 2/2 [").size() == 1);
   CHECK(lines_starting(r.out, "Validation: 100% 2/2 [").size() == 2);
 
-  // The resolved config names it, so the saved config.json reproduces the run with it.
+  // The resolved config names it, so the saved config.yaml reproduces the run with it.
   std::vector<std::string> print_args = two_epochs(tmp, {});
-  print_args.push_back("--print-config");
+  print_args.push_back("--print-config=json");
   ProcessResult printed = volt(print_args, tmp);
   REQUIRE(printed.exit_code == 0);
   nlohmann::json config = nlohmann::json::parse(printed.out);

@@ -107,7 +107,7 @@ TEST_CASE("a fit killed with SIGKILL and resumed from its last checkpoint is bit
   }
 }
 
-TEST_CASE("SIGTERM finishes the step, saves interrupted.ckpt, exits 143; --ckpt_path=last resumes",
+TEST_CASE("SIGTERM finishes the step, saves interrupted.ckpt, exits 143, and --ckpt_path=last resumes",
           "[checkpoint][resume][signals]") {
   TempDir ref("term-ref"), dir("term-run");
   REQUIRE(volt_fit(ref, base(ref, 1)).result.exit_code == 0);
@@ -139,7 +139,7 @@ TEST_CASE("a second SIGTERM ends the process at once, without a checkpoint",
   CHECK(stopped.output().find("interrupted by") == std::string::npos);
 }
 
-TEST_CASE("SIGUSR1 saves an hpc checkpoint; under SLURM it requeues and the next run resumes",
+TEST_CASE("SIGUSR1 saves an hpc checkpoint, and under SLURM it requeues and the next run resumes",
           "[checkpoint][resume][signals]") {
   TempDir ref("usr1-ref");
   REQUIRE(volt_fit(ref, base(ref, 1)).result.exit_code == 0);

@@ -11,6 +11,7 @@ using volt::host::config::ConfigError;
 using volt::host::config::parse_command_line;
 using volt::host::config::testing::Env;
 using volt::host::config::testing::TempDir;
+using volt::host::config::testing::resolve;
 
 namespace {
 
@@ -21,6 +22,15 @@ json parse(const std::vector<std::string>& args, const Env& env = {}) {
 std::string error_of(const std::vector<std::string>& args, const Env& env = {}) {
   try {
     parse_command_line(args, env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string error_of_resolve(const std::vector<std::string>& args) {
+  try {
+    volt::host::config::testing::resolve(args);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -66,8 +76,38 @@ TEST_CASE("control flags are collected, not put into the config", "[config][cli]
   CHECK(parse_command_line({"fit", "--print-config=json"}, {}).print_config);
   CHECK(parse_command_line({"fit", "--print_config"}, {}).print_config);
   CHECK(parse_command_line({"fit", "--help"}, {}).help);
-  CHECK(error_of({"fit", "--print-config=yaml"}) ==
-        "--print-config=yaml: the only format is json");
+  CHECK(parse_command_line({"fit", "--print-config=yaml"}, {}).print_format == "yaml");
+  CHECK(parse_command_line({"fit", "--print-config=json"}, {}).print_format == "json");
+  CHECK(parse_command_line({"fit", "--print-config"}, {}).print_format == "yaml");
+  CHECK(error_of({"fit", "--print-config=xml"}) ==
+        "--print-config=xml: unknown format; expected yaml or json");
+}
+
+TEST_CASE("plugin loading and config saving flags, and their environment defaults",
+          "[config][cli]") {
+  const auto plain = parse_command_line({"fit"}, {});
+  CHECK_FALSE(plain.overwrite_config);
+  CHECK_FALSE(plain.allow_insecure_plugins);
+  CHECK(plain.plugin_allowlist.empty());
+  const auto flagged = parse_command_line(
+      {"fit", "--overwrite-config", "--allow-insecure-plugins", "--plugin-allowlist", "/x/list"}, {});
+  CHECK(flagged.overwrite_config);
+  CHECK(flagged.allow_insecure_plugins);
+  CHECK(flagged.plugin_allowlist == "/x/list");
+  const Env env{{"VOLT_PLUGIN_ALLOWLIST", "/env/list"}, {"VOLT_ALLOW_INSECURE_PLUGINS", "1"}};
+  const auto from_env = parse_command_line({"fit"}, env);
+  CHECK(from_env.plugin_allowlist == "/env/list");
+  CHECK(from_env.allow_insecure_plugins);
+  CHECK(parse_command_line({"fit", "--plugin-allowlist=/flag/list"}, env).plugin_allowlist ==
+        "/flag/list");
+  CHECK(error_of({"fit", "--overwrite-config=yes"}) == "--overwrite-config takes no value");
+  // Single options from the environment, below the command line.
+  const Env seed_env{{"VOLT_SEED_EVERYTHING", "5"}, {"VOLT_CKPT_PATH", "last"}};
+  CHECK(parse({"fit"}, seed_env)["seed_everything"] == 5);
+  CHECK(parse({"fit"}, seed_env)["ckpt_path"] == "last");
+  CHECK(parse({"fit", "--seed_everything=6"}, seed_env)["seed_everything"] == 6);
+  CHECK(starts_with(error_of({"fit"}, {{"VOLT_CONFIG", "/nonexistent/volt.yaml"}}),
+                    "VOLT_CONFIG=/nonexistent/volt.yaml (environment): cannot read the file"));
 }
 
 TEST_CASE("plugin selection and options", "[config][cli]") {
@@ -253,7 +293,7 @@ TEST_CASE("config files: merging, errors naming the file", "[config][cli][files]
   CHECK(starts_with(broken_error, "--config " + broken + ": invalid JSON: parse error at line 2, column "));
   const std::string list = dir.write("list.json", "[1, 2]");
   CHECK(error_of({"fit", "--config", list}) ==
-        "--config " + list + ": a config must be a JSON object, got [1,2]");
+        "--config " + list + ": a config must be a mapping of keys to values, got [1,2]");
   const std::string typo = dir.write("typo.json", R"({"modle": {}})");
   CHECK(error_of({"fit", "--config", typo}) ==
         "--config " + typo + ": unknown top-level key 'modle'; did you mean 'model'? Accepted "
@@ -263,6 +303,62 @@ TEST_CASE("config files: merging, errors naming the file", "[config][cli][files]
   CHECK(error_of({"fit", "--config", flat}) ==
         "--config " + flat + ": model.lr: unknown key; a plugin selection holds only \"id\" and "
         "\"config\" (plugin options go under \"config\")");
+}
+
+TEST_CASE("YAML config files give what the same JSON gives, and errors name file and line",
+          "[config][cli][files][yaml]") {
+  TempDir dir;
+  const std::string json_file = dir.write("a.json", R"({
+    "seed_everything": 3,
+    "trainer": {"max_epochs": 5, "accelerator": "cpu", "limit_val_batches": 0.5,
+                "gradient_clip_val": 1e-3},
+    "model": {"id": "mlp", "config": {"lr": 0.1, "hidden_sizes": [64, 32]}},
+    "data": "fashion_mnist",
+    "logger": "csv,tensorboard",
+    "callbacks": [{"id": "early_stopping", "config": {"monitor": "val_loss"}}],
+    "fit": {"ckpt_path": "last"}})");
+  const std::string yaml_file = dir.write("a.yaml", R"(# the same run
+seed_everything: 3
+trainer:
+  max_epochs: 5
+  accelerator: cpu
+  limit_val_batches: 0.5
+  gradient_clip_val: 1e-3
+model:
+  id: mlp
+  config: {lr: 0.1, hidden_sizes: [64, 32]}
+data: fashion_mnist
+logger: csv,tensorboard
+callbacks:
+  - id: early_stopping
+    config:
+      monitor: val_loss
+fit:
+  ckpt_path: last
+)");
+  for (const char* sub : {"fit", "test"}) {
+    INFO(sub);
+    CHECK(parse({sub, "--config", yaml_file}) == parse({sub, "--config", json_file}));
+    CHECK(resolve({sub, "--config", yaml_file}) == resolve({sub, "--config", json_file}));
+  }
+  CHECK(parse({"fit", "--config", yaml_file})["ckpt_path"] == "last");
+  CHECK(parse({"test", "--config", yaml_file}).value("ckpt_path", json()) == json());
+
+  const std::string broken = dir.write("broken.yaml", "trainer:\n  max_epochs: [3\n");
+  CHECK(starts_with(error_of({"fit", "--config", broken}),
+                    "--config " + broken + ": invalid YAML at line "));
+  const std::string typo = dir.write("typo.yml", "modle: mlp\n");
+  CHECK(error_of({"fit", "--config", typo}) ==
+        "--config " + typo + ": unknown top-level key 'modle'; did you mean 'model'? Accepted "
+        "keys: callbacks, ckpt_path, data, logger, model, precision, seed_everything, strategy, "
+        "trainer");
+  const std::string list = dir.write("list.yaml", "- 1\n- 2\n");
+  CHECK(error_of({"fit", "--config", list}) ==
+        "--config " + list + ": a config must be a mapping of keys to values, got [1,2]");
+  // A value of the wrong type in YAML is caught by the plugin's schema, naming the key.
+  const std::string wrong = dir.write("wrong.yaml", "model: {id: mlp, config: {lr: fast}}\n");
+  CHECK(starts_with(error_of_resolve({"fit", "--config", wrong, "--data=fashion_mnist"}),
+                    "model.lr: expected a number, got \"fast\""));
 }
 
 TEST_CASE("config files may hold Lightning's trainer.* spellings", "[config][cli][files]") {
@@ -300,7 +396,7 @@ TEST_CASE("per-subcommand sections take the current subcommand's", "[config][cli
                     "you mean 'trainer'?"));
 }
 
-TEST_CASE("files deep-merge objects; arrays and scalars replace", "[config][cli][files]") {
+TEST_CASE("files deep-merge objects, arrays and scalars replace", "[config][cli][files]") {
   TempDir dir;
   const std::string a = dir.write("a.json", R"({"trainer": {"max_epochs": 1, "max_steps": 10},
     "model": {"id": "mlp", "config": {"lr": 0.1, "hidden_sizes": [1, 2], "optim": {"m": 1}}},
@@ -321,10 +417,22 @@ TEST_CASE("files deep-merge objects; arrays and scalars replace", "[config][cli]
 // files and flags. Built-in default < environment < files and flags, left to right.
 TEST_CASE("precedence: default < env < files and flags, left to right", "[config][cli][precedence]") {
   TempDir dir;
-  const std::string file5 = dir.write("five.json", R"({"trainer": {"max_epochs": 5}})");
-  const std::string file6 = dir.write("six.json", R"({"trainer": {"max_epochs": 6}})");
-  const std::string other = dir.write("other.json", R"({"trainer": {"max_steps": 100}})");
+  // Every case runs with JSON files and again with the same files in YAML.
+  const std::string ext = GENERATE(as<std::string>{}, ".json", ".yaml");
+  const auto write = [&](const std::string& name, const std::string& json_text,
+                         const std::string& yaml_text) {
+    return dir.write(name + ext, ext == ".json" ? json_text : yaml_text);
+  };
+  const std::string file4 = write("four", R"({"trainer": {"max_epochs": 4}})", "trainer:\n  max_epochs: 4\n");
+  const std::string file5 = write("five", R"({"trainer": {"max_epochs": 5}})", "trainer:\n  max_epochs: 5\n");
+  const std::string file6 = write("six", R"({"trainer": {"max_epochs": 6}})", "trainer: {max_epochs: 6}\n");
+  const std::string other = write("other", R"({"trainer": {"max_steps": 100}})", "trainer:\n  max_steps: 100\n");
+  const std::string sections =
+      write("sections", R"({"trainer": {"max_epochs": 7}, "fit": {"trainer": {"max_epochs": 8}}})",
+            "trainer:\n  max_epochs: 7\nfit:\n  trainer:\n    max_epochs: 8\n");
   const Env env{{"VOLT_TRAINER_MAX_EPOCHS", "3"}};
+  const Env env_file{{"VOLT_CONFIG", file4}};
+  const Env both_env{{"VOLT_CONFIG", file4}, {"VOLT_TRAINER_MAX_EPOCHS", "3"}};
   const Env no_env{};
   const std::string flag = "--trainer.max_epochs=9";
   const std::string flag2 = "--trainer.max_epochs=10";
@@ -338,6 +446,11 @@ TEST_CASE("precedence: default < env < files and flags, left to right", "[config
   const std::vector<Case> cases{
       {"default only", no_env, {}, nullptr},
       {"env over default", env, {}, 3},
+      {"env config file over default", env_file, {}, 4},
+      {"env option over env config file", both_env, {}, 3},
+      {"file over env config file", env_file, {"--config", file5}, 5},
+      {"flag over env config file", both_env, {flag}, 9},
+      {"file not setting it keeps env config file", env_file, {"--config", other}, 4},
       {"file over default", no_env, {"--config", file5}, 5},
       {"flag over default", no_env, {flag}, 9},
       {"file over env", env, {"--config", file5}, 5},
@@ -351,13 +464,18 @@ TEST_CASE("precedence: default < env < files and flags, left to right", "[config
       {"flag, file, flag", env, {flag, "--config", file5, flag2}, 10},
       {"two flags: last wins", no_env, {flag, flag2}, 10},
       {"unrelated file after flag", env, {flag, "--config", other}, 9},
+      {"the fit section over the file's common keys", env, {"--config", sections}, 8},
+      {"a flag over a file's fit section", env, {"--config", sections, flag}, 9},
+      {"a file after a sectioned file", env, {"--config", sections, "--config", file5}, 5},
   };
   for (const auto& c : cases) {
-    INFO(c.name);
+    INFO(c.name << " (" << ext << " files)");
     std::vector<std::string> args{"fit"};
     args.insert(args.end(), c.args.begin(), c.args.end());
     const json config = parse(args, c.env);
     const json trainer = config.value("trainer", json::object());
     CHECK(trainer.value("max_epochs", json()) == c.expected);
   }
+  // Another subcommand takes the file's common keys, not the fit section.
+  CHECK(parse({"test", "--config", sections})["trainer"]["max_epochs"] == 7);
 }

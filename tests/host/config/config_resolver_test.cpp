@@ -1,5 +1,6 @@
 #include "config/config_error.hpp"
 #include "config/config_resolver.hpp"
+#include "config/yaml_format.hpp"
 #include "config_test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@ using nlohmann::json;
 using volt::host::config::ConfigError;
 using volt::host::config::parse_command_line;
 using volt::host::config::to_pretty_json;
+using volt::host::config::to_yaml;
 using volt::host::config::validate_and_fill;
 using volt::host::config::testing::Env;
 using volt::host::config::testing::fake_ids;
@@ -255,12 +257,16 @@ TEST_CASE("a saved config reproduces the run", "[config][resolve][reproduce]") {
     const json resolved = resolve(args, env);
     const std::string saved = dir.write("config.json", to_pretty_json(resolved));
     CHECK(read_file(saved) == to_pretty_json(resolved));
-    // Reproduced without the environment, and despite a different one.
+    const std::string saved_yaml = dir.write("config.yaml", to_yaml(resolved));
+    // Reproduced without the environment, and despite a different one, from JSON and YAML.
     for (const Env& later_env : {Env{}, Env{{"VOLT_TRAINER_MAX_EPOCHS", "99"},
                                             {"VOLT_TRAINER_ACCELERATOR", "cuda"}}}) {
-      const json again = resolve({"fit", "--config", saved}, later_env);
-      CHECK(again == resolved);
-      CHECK(to_pretty_json(again) == to_pretty_json(resolved));
+      for (const std::string& file : {saved, saved_yaml}) {
+        const json again = resolve({"fit", "--config", file}, later_env);
+        CHECK(again == resolved);
+        CHECK(to_pretty_json(again) == to_pretty_json(resolved));
+        CHECK(to_yaml(again) == to_yaml(resolved));
+      }
     }
   }
   // Fractions survive the round trip as floats, counts as integers.

@@ -202,7 +202,7 @@ TEST_CASE("with accumulate_grad_batches=2, zero_grad starts a window and the opt
   check_sequence(actual, e.hooks());
 }
 
-TEST_CASE("num_sanity_val_steps limits the sanity check; 0 skips it", "[trainer][hooks]") {
+TEST_CASE("num_sanity_val_steps limits the sanity check, 0 skips it", "[trainer][hooks]") {
   Options o;
   o.train_batches = 1;
   o.val_batches = 3;
