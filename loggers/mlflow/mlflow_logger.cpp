@@ -3,6 +3,7 @@
 // tags/ (mlflow_store.hpp), so `mlflow ui --backend-store-uri <save_dir>/mlruns` shows the run.
 // The run is RUNNING while training and FINISHED, FAILED or KILLED (interrupted) at the end.
 // Metric lines are buffered and appended every flush_logs_every_n_steps calls and at the end.
+#include "../common/flatten_params.hpp"
 #include "../common/number_format.hpp"
 #include "mlflow_store.hpp"
 
@@ -24,16 +25,6 @@ std::string param_text(const nlohmann::json& v) {
   if (v.is_null()) return "None";
   if (v.is_number_float()) return format_value(v.get<double>());
   return v.dump();
-}
-
-// Lightning's _flatten_dict(params, delimiter="/").
-void flatten(const nlohmann::json& v, const std::string& prefix, std::map<std::string, std::string>& out) {
-  if (v.is_object() && !v.empty()) {
-    for (auto it = v.begin(); it != v.end(); ++it)
-      flatten(it.value(), prefix.empty() ? it.key() : prefix + "/" + it.key(), out);
-    return;
-  }
-  out[prefix] = param_text(v);
 }
 
 std::string user_name() {
@@ -87,10 +78,9 @@ class MlflowLogger : public Logger {
   std::string log_dir() override { return run_dir_.string(); }
 
   void log_hyperparams(const nlohmann::json& params) override {
-    std::map<std::string, std::string> flat;
-    flatten(params, "", flat);
-    for (const auto& [key, value] : flat)
-      mlflow::write_key_file(run_dir_ / "params", key, value.substr(0, 6000));  // MLflow's limit
+    const nlohmann::json flat = flatten_params(params);
+    for (auto it = flat.begin(); it != flat.end(); ++it)  // MLflow keeps 6000 characters
+      mlflow::write_key_file(run_dir_ / "params", it.key(), param_text(it.value()).substr(0, 6000));
   }
 
   void log_metrics(const MetricRow& metrics, int64_t step) override {

@@ -5,6 +5,7 @@
 // torch.utils.tensorboard.summary.hparams() writes, so the HParams tab shows them), and
 // hparams.yaml beside them. With default_hp_metric, hp_metric = -1 is logged with the
 // hyper-parameters, as in Lightning.
+#include "../common/flatten_params.hpp"
 #include "../common/run_folder.hpp"
 #include "../common/yaml_writer.hpp"
 #include "event_file.hpp"
@@ -38,16 +39,6 @@ std::string hparams_summary(const std::string& tag, uint32_t field, const tb::Pr
 
 std::string event(double wall_time, int64_t step, const std::string& summary) {
   return tb::ProtoWriter().double_(1, wall_time).varint(2, static_cast<uint64_t>(step)).bytes(5, summary).str();
-}
-
-// Lightning's _flatten_dict with "/" for hparams.
-void flatten(const nlohmann::json& v, const std::string& prefix, nlohmann::json& out) {
-  if (v.is_object() && !v.empty()) {
-    for (auto it = v.begin(); it != v.end(); ++it)
-      flatten(it.value(), prefix.empty() ? it.key() : prefix + "/" + it.key(), out);
-    return;
-  }
-  out[prefix] = v;
 }
 
 }  // namespace
@@ -84,8 +75,7 @@ class TensorBoardLogger : public Logger {
       write_yaml(out, params);
       if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + (dir_ / "hparams.yaml").string());
     }
-    nlohmann::json flat = nlohmann::json::object();
-    flatten(params, "", flat);
+    const nlohmann::json flat = flatten_params(params);
     tb::ProtoWriter experiment, start;
     for (auto it = flat.begin(); it != flat.end(); ++it) {
       const nlohmann::json& v = it.value();

@@ -17,8 +17,8 @@ class Ddp : public Strategy {
             R"json({"type": "object", "additionalProperties": false,
               "x-volt-launcher": "subprocess",
               "properties": {
-                "bucket_cap_mb": {"type": "number", "exclusiveMinimum": 0, "default": 25,
-                  "description": "size of the gradient buckets all-reduced together, in MiB"},
+                "bucket_cap_mb": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": null,
+                  "description": "size of the gradient buckets all-reduced together, in MiB; null: 25, with a first bucket of 1 MiB (PyTorch's default)"},
                 "find_unused_parameters": {"type": "boolean", "default": false,
                   "description": "allow parameters that get no gradient in a step (counted as zero)"},
                 "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 1800,
@@ -29,8 +29,16 @@ class Ddp : public Strategy {
   }
 
   explicit Ddp(const nlohmann::json& config) {
-    reducer_options_.bucket_cap_bytes =
-        static_cast<int64_t>(config.at("bucket_cap_mb").get<double>() * 1024.0 * 1024.0);
+    // PyTorch's DDP: a bucket_cap_mb given applies to every bucket; by default the buckets
+    // hold 25 MiB and the first one 1 MiB (dist._DEFAULT_FIRST_BUCKET_BYTES).
+    if (config.at("bucket_cap_mb").is_null()) {
+      reducer_options_.bucket_cap_bytes = 25LL * 1024 * 1024;
+      reducer_options_.first_bucket_cap_bytes = 1024 * 1024;
+    } else {
+      reducer_options_.bucket_cap_bytes =
+          static_cast<int64_t>(config.at("bucket_cap_mb").get<double>() * 1024.0 * 1024.0);
+      reducer_options_.first_bucket_cap_bytes = reducer_options_.bucket_cap_bytes;
+    }
     reducer_options_.find_unused_parameters = config.at("find_unused_parameters").get<bool>();
     reducer_options_.overlap = config.at("overlap").get<bool>();
     timeout_ = std::chrono::milliseconds(

@@ -35,7 +35,8 @@ GradientReducer::GradientReducer(Collectives& group,
                                  ReducerOptions options)
     : group_(group), options_(options), alive_(std::make_shared<bool>(true)) {
   // Reverse registration order; a new bucket when the current one is full or when dtype or
-  // device change (one flat buffer holds one dtype on one device).
+  // device change (one flat buffer holds one dtype on one device). The first bucket is capped
+  // at first_bucket_cap_bytes, as PyTorch's DDP does, so the first all-reduce starts early.
   std::vector<int64_t> numels;
   for (auto it = params.rbegin(); it != params.rend(); ++it) {
     if (!it->second.requires_grad()) continue;
@@ -45,7 +46,8 @@ GradientReducer::GradientReducer(Collectives& group,
     if (!fresh) {
       const Slot& last = slots_[buckets_.back().slots.back()];
       fresh = last.param.scalar_type() != p.scalar_type() || last.param.device() != p.device() ||
-              (numels.back() * static_cast<int64_t>(p.element_size()) + bytes > options_.bucket_cap_bytes);
+              (numels.back() * static_cast<int64_t>(p.element_size()) + bytes >
+               (buckets_.size() == 1 ? options_.first_bucket_cap_bytes : options_.bucket_cap_bytes));
     }
     if (fresh) {
       buckets_.emplace_back();

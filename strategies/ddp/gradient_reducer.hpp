@@ -21,6 +21,9 @@ namespace volt::strategies::ddp {
 
 struct ReducerOptions {
   int64_t bucket_cap_bytes = 25 * 1024 * 1024;
+  // The first bucket (the last layers, whose gradients come first). PyTorch's default is
+  // dist._DEFAULT_FIRST_BUCKET_BYTES, 1 MiB, so that communication starts early.
+  int64_t first_bucket_cap_bytes = 1024 * 1024;
   // Parameters without a gradient in a step count as zero (and keep no gradient when no rank
   // produced one); without it such a step is an error that names them.
   bool find_unused_parameters = false;

@@ -84,3 +84,27 @@ TEST_CASE("processes started outside Volt join through torchrun's variables", "[
 }
 
 #endif  // VOLT_TEST_HAVE_DDP
+
+// PyTorch's DDP: by default the first bucket holds at most 1 MiB and the others 25 MiB; a
+// bucket_cap_mb given applies to all. mlp 512 -> 512 -> 3, in reverse order: the last layer
+// (6 KiB) and the first bias fill the first bucket, and the 1 MiB first weight does not fit:
+// two buckets by default, one with bucket_cap_mb=25.
+TEST_CASE("the default first gradient bucket holds 1 MiB, as PyTorch's", "[ddp][e2e]") {
+  TempDir tmp("ddp-buckets");
+  const std::vector<std::string> model{
+      "--model.in_features=512", "--model.hidden_sizes=[512]", "--data.shape=[512]",
+      "--trainer.limit_train_batches=1", "--trainer.limit_val_batches=0",
+      "--strategy=ddp", "--trainer.devices=2"};
+  for (const auto& [cap, buckets] : {std::pair<std::string, std::string>{"", "2"},
+                                     {"--strategy.bucket_cap_mb=25", "1"}}) {
+    std::vector<std::string> extra = model;
+    if (!cap.empty()) extra.push_back(cap);
+    const std::string tag = "run" + buckets;
+    ProcessResult r = run(fit_args(tmp / tag / "root", 16, 1, extra), tmp, tag);
+    INFO(cap << "\n" << describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("ddp: " + buckets + " gradient buckets, " +
+                     std::to_string(4 * (512 * 512 + 512 + 512 * 3 + 3)) +
+                     " bytes all-reduced per step") != std::string::npos);
+  }
+}
