@@ -121,15 +121,6 @@ std::vector<const PluginRecord*> selected_plugins(const json& config,
 
 }  // namespace
 
-std::string config_group(int32_t kind) {
-  switch (kind) {
-    case VOLT_KIND_MODULE: return "model";
-    case VOLT_KIND_DATAMODULE: return "data";
-    case VOLT_KIND_CALLBACK: return "callbacks";
-    default: return kind_name(kind);
-  }
-}
-
 std::string option_prefix(int32_t kind, const std::string& id) {
   return kind == VOLT_KIND_LOGGER ? "logger." + id : config_group(kind);
 }
@@ -167,9 +158,7 @@ void print_topic_help(const std::vector<std::string>& topic, const PluginRegistr
   const std::string& id = topic.back();
   std::optional<int32_t> only_kind;
   if (topic.size() == 2) {
-    only_kind = kind_from_name(topic[0]);
-    if (!only_kind && topic[0] == "model") only_kind = VOLT_KIND_MODULE;
-    if (!only_kind && topic[0] == "data") only_kind = VOLT_KIND_DATAMODULE;
+    only_kind = kind_of_group(topic[0]);
     if (!only_kind) {
       throw config::ConfigError("volt help: unknown kind '" + topic[0] + "'; expected one of "
                                 "module, datamodule, strategy, precision, logger, callback");

@@ -13,11 +13,9 @@
 
 namespace volt::host {
 
-// The config group a plugin kind is selected in and the prefix of its options on the command
-// line: module -> "model", datamodule -> "data", strategy, precision, logger -> "logger.<id>",
-// callback -> "callbacks" (options apply to the last --callbacks+=ID).
+// The prefix of a plugin's options on the command line: its config_group (registry.hpp), or
+// "logger.<id>" for a logger ("callbacks" options apply to the last --callbacks+=ID).
 std::string option_prefix(int32_t kind, const std::string& id);
-std::string config_group(int32_t kind);
 
 // The usage, the host's options, the trainer's options and the plugins found. With a
 // `subcommand` (fit, validate, test, predict) the text is about that command, and `config`

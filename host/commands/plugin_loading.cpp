@@ -11,10 +11,8 @@ PluginLoading plugin_loading(const config::ParsedCommand& command) {
 
 PluginLoading take_plugin_options(std::vector<std::string>& args,
                                   const std::map<std::string, std::string>& env) {
-  PluginLoading out;
-  if (auto it = env.find("VOLT_PLUGIN_ALLOWLIST"); it != env.end()) out.allowlist = it->second;
-  if (auto it = env.find("VOLT_ALLOW_INSECURE_PLUGINS"); it != env.end())
-    out.allow_insecure = it->second == "1" || it->second == "true" || it->second == "yes";
+  const config::PluginEnvironment defaults = config::plugin_environment(env);
+  PluginLoading out{{}, defaults.allowlist, defaults.allow_insecure};
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];

@@ -33,13 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Config group names -> plugin kinds.
-std::optional<int32_t> kind_of_group(const std::string& group) {
-  if (group == "model") return VOLT_KIND_MODULE;
-  if (group == "data") return VOLT_KIND_DATAMODULE;
-  return kind_from_name(group);
-}
-
 // The device single_device uses, from Lightning's accelerator/devices options.
 std::string device_for(const nlohmann::json& trainer) {
   std::string accelerator = trainer.value("accelerator", std::string("auto"));

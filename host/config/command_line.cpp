@@ -136,10 +136,6 @@ void apply_callbacks_option(json& config, const std::vector<std::string>& keys, 
   set_key_path(config["callbacks"].back()["config"], keys, parse_value_text(value));
 }
 
-bool is_true_text(const std::string& text) {
-  return text == "1" || text == "true" || text == "yes" || text == "on";
-}
-
 // LightningCLI's order below the command line: a whole config file, then single options.
 void apply_environment(ParsedCommand& out, const std::map<std::string, std::string>& env) {
   const auto get = [&env](const char* name) {
@@ -173,11 +169,22 @@ void apply_environment(ParsedCommand& out, const std::map<std::string, std::stri
       apply_option(out.config, key, value, variable + " (environment)");
     }
   }
-  out.plugin_allowlist = get("VOLT_PLUGIN_ALLOWLIST");
-  out.allow_insecure_plugins = is_true_text(get("VOLT_ALLOW_INSECURE_PLUGINS"));
+  const PluginEnvironment plugins = plugin_environment(env);
+  out.plugin_allowlist = plugins.allowlist;
+  out.allow_insecure_plugins = plugins.allow_insecure;
 }
 
 }  // namespace
+
+PluginEnvironment plugin_environment(const std::map<std::string, std::string>& env) {
+  PluginEnvironment out;
+  if (auto it = env.find("VOLT_PLUGIN_ALLOWLIST"); it != env.end()) out.allowlist = it->second;
+  if (auto it = env.find("VOLT_ALLOW_INSECURE_PLUGINS"); it != env.end()) {
+    const std::string& text = it->second;
+    out.allow_insecure = text == "1" || text == "true" || text == "yes" || text == "on";
+  }
+  return out;
+}
 
 void apply_option(json& config, const std::string& name, const std::string& value,
                   const std::string& source) {

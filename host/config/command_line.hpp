@@ -56,6 +56,14 @@ struct ParsedCommand {
 ParsedCommand parse_command_line(const std::vector<std::string>& args,
                                  const std::map<std::string, std::string>& env);
 
+// The environment's defaults of the plugin loading flags, read the same way by every command:
+// VOLT_PLUGIN_ALLOWLIST, and VOLT_ALLOW_INSECURE_PLUGINS (1, true, yes or on).
+struct PluginEnvironment {
+  std::string allowlist;
+  bool allow_insecure = false;
+};
+PluginEnvironment plugin_environment(const std::map<std::string, std::string>& env);
+
 // Applies one `--name=value` option (name without the dashes) to `config`, as the parser does.
 // `source` prefixes errors. Exposed for callers that build configs programmatically.
 void apply_option(nlohmann::json& config, const std::string& name, const std::string& value,

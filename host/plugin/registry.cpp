@@ -79,6 +79,22 @@ std::optional<int32_t> kind_from_name(const std::string& name) {
   return std::nullopt;
 }
 
+std::string config_group(int32_t kind) {
+  switch (kind) {
+    case VOLT_KIND_MODULE: return "model";
+    case VOLT_KIND_DATAMODULE: return "data";
+    case VOLT_KIND_CALLBACK: return "callbacks";
+    default: return kind_name(kind);
+  }
+}
+
+std::optional<int32_t> kind_of_group(const std::string& group) {
+  if (group == "model") return VOLT_KIND_MODULE;
+  if (group == "data") return VOLT_KIND_DATAMODULE;
+  if (group == "callbacks") return VOLT_KIND_CALLBACK;
+  return kind_from_name(group);
+}
+
 PluginRegistry::PluginRegistry(const volt_host_api* host, LoadPolicy policy)
     : host_(host), policy_(std::move(policy)) {
   if (host_ == nullptr) throw volt::Error(VOLT_ERROR_INVALID_ARGUMENT, "PluginRegistry: NULL host");

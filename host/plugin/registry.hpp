@@ -113,4 +113,10 @@ std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::str
 const char* kind_name(int32_t kind);
 std::optional<int32_t> kind_from_name(const std::string& name);
 
+// The config group a kind is selected in: module -> "model", datamodule -> "data", callback ->
+// "callbacks", the others their kind name. kind_of_group is the inverse, and also accepts the
+// kind names themselves ("module", "callback").
+std::string config_group(int32_t kind);
+std::optional<int32_t> kind_of_group(const std::string& group);
+
 }  // namespace volt::host

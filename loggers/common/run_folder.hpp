@@ -7,6 +7,17 @@
 #include <filesystem>
 #include <string>
 
+// The schema properties of the keys run_folder(config) reads, for a logger's schema text:
+//   R"json({"type": "object", "properties": {)json" VOLT_RUN_FOLDER_SCHEMA_PROPERTIES
+//   R"json(, "other": {...}}})json"
+#define VOLT_RUN_FOLDER_SCHEMA_PROPERTIES                                                   \
+  R"json("save_dir": {"type": ["string", "null"], "default": null, )json"                   \
+  R"json("description": "root folder (default: trainer.default_root_dir)"}, )json"          \
+  R"json("name": {"type": "string", "default": "lightning_logs", )json"                     \
+  R"json("description": "experiment folder under save_dir"}, )json"                         \
+  R"json("version": {"type": ["integer", "null"], "default": null, )json"                   \
+  R"json("description": "version number (default: next free version_N)"})json"
+
 namespace volt::loggers {
 
 inline int next_version(const std::filesystem::path& root) {

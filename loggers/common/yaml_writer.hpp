@@ -1,8 +1,12 @@
 // Writes a JSON value as block YAML (for hparams.yaml, as Lightning's save_hparams_to_yaml).
 #pragma once
 
+#include <volt/sdk/core.hpp>
+
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <string>
 
@@ -47,6 +51,14 @@ inline void write_yaml(std::ostream& out, const nlohmann::json& v, int indent = 
   } else {
     out << pad << yaml_scalar(v) << "\n";
   }
+}
+
+// <dir>/hparams.yaml, as Lightning's loggers write it beside their metrics.
+inline void write_hparams_yaml(const std::filesystem::path& dir, const nlohmann::json& params) {
+  const std::filesystem::path file = dir / "hparams.yaml";
+  std::ofstream out(file);
+  write_yaml(out, params);
+  if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + file.string());
 }
 
 }  // namespace volt::loggers

@@ -18,13 +18,8 @@ class JsonLinesLogger : public Logger {
  public:
   static PluginInfo info() {
     return {"jsonl", "1.0.0", "JSON lines: one object per logging call (step, epoch, wall time, metrics)",
-            R"json({"type": "object", "additionalProperties": false, "properties": {
-              "save_dir": {"type": ["string", "null"], "default": null,
-                           "description": "root folder (default: trainer.default_root_dir)"},
-              "name": {"type": "string", "default": "lightning_logs",
-                       "description": "experiment folder under save_dir"},
-              "version": {"type": ["integer", "null"], "default": null,
-                          "description": "version number (default: next free version_N)"},
+            R"json({"type": "object", "additionalProperties": false, "properties": {)json"
+            VOLT_RUN_FOLDER_SCHEMA_PROPERTIES R"json(,
               "flush_logs_every_n_steps": {"type": "integer", "minimum": 1, "default": 100,
                           "description": "append buffered lines to the file every N calls"}}})json"};
   }
@@ -38,9 +33,7 @@ class JsonLinesLogger : public Logger {
   std::string log_dir() override { return dir_.string(); }
 
   void log_hyperparams(const nlohmann::json& params) override {
-    std::ofstream out(dir_ / "hparams.yaml");
-    write_yaml(out, params);
-    if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + (dir_ / "hparams.yaml").string());
+    write_hparams_yaml(dir_, params);
   }
 
   void log_metrics(const MetricRow& metrics, int64_t step) override {

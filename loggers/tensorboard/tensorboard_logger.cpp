@@ -47,13 +47,8 @@ class TensorBoardLogger : public Logger {
  public:
   static PluginInfo info() {
     return {"tensorboard", "1.0.0", "TensorBoard event files in Lightning's TensorBoardLogger layout",
-            R"json({"type": "object", "additionalProperties": false, "properties": {
-              "save_dir": {"type": ["string", "null"], "default": null,
-                           "description": "root folder (default: trainer.default_root_dir)"},
-              "name": {"type": "string", "default": "lightning_logs",
-                       "description": "experiment folder under save_dir"},
-              "version": {"type": ["integer", "null"], "default": null,
-                          "description": "version number (default: next free version_N)"},
+            R"json({"type": "object", "additionalProperties": false, "properties": {)json"
+            VOLT_RUN_FOLDER_SCHEMA_PROPERTIES R"json(,
               "default_hp_metric": {"type": "boolean", "default": true,
                                     "description": "log hp_metric = -1 with the hyper-parameters"},
               "flush_secs": {"type": "number", "exclusiveMinimum": 0, "default": 120,
@@ -70,11 +65,7 @@ class TensorBoardLogger : public Logger {
   std::string log_dir() override { return dir_.string(); }
 
   void log_hyperparams(const nlohmann::json& params) override {
-    {
-      std::ofstream out(dir_ / "hparams.yaml");
-      write_yaml(out, params);
-      if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + (dir_ / "hparams.yaml").string());
-    }
+    write_hparams_yaml(dir_, params);
     const nlohmann::json flat = flatten_params(params);
     tb::ProtoWriter experiment, start;
     for (auto it = flat.begin(); it != flat.end(); ++it) {
