@@ -10,6 +10,7 @@
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
 #include "runtime/log.hpp"
+#include "runtime/malloc_tuning.hpp"
 #include "runtime/signals.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -61,6 +62,8 @@ int run_catalogue_command(const std::string& command, const std::vector<std::str
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const std::map<std::string, std::string> env = environment();
+  const std::string malloc_settings = volt::host::tune_malloc_for_training(env);
+  volt::host::log::debug(malloc_settings);
   volt::host::host_api();  // installs the host table for the C++ helpers
   const std::string command = args.empty() ? "" : args[0];
   if (command.empty() || command == "--help" || command == "-h" || command == "help" ||

@@ -1,4 +1,4 @@
-// Shared by the bench drivers: run a program with one intra-op thread and capture its output,
+// Shared by the bench drivers: run programs with one intra-op thread and capture their output,
 // and read the step_timer callback's JSON (bench/overhead/step_timer.cpp).
 #pragma once
 
@@ -25,9 +25,14 @@ struct Output {
   std::string text;  // stdout and stderr
 };
 
-// Runs argv (argv[0] a path) with OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1 and without VOLT_*
-// variables; stdout and stderr go to `log`, which is read back.
-inline Output run_single_threaded(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+// Starts argv (argv[0] a path) with OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1 and without
+// VOLT_* variables; stdout and stderr go to `log`. finish() waits and reads the log back.
+struct Started {
+  pid_t pid = -1;
+  std::filesystem::path log;
+};
+
+inline Started start_single_threaded(const std::vector<std::string>& argv, const std::filesystem::path& log) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -48,15 +53,23 @@ inline Output run_single_threaded(const std::vector<std::string>& argv, const st
     ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
+  return Started{pid, log};
+}
+
+inline Output finish(const Started& started) {
   Output out;
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(started.pid, &status, 0);
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(log);
+  std::ifstream in(started.log);
   std::ostringstream s;
   s << in.rdbuf();
   out.text = s.str();
   return out;
+}
+
+inline Output run_single_threaded(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  return finish(start_single_threaded(argv, log));
 }
 
 inline double median(std::vector<double> v) {
@@ -65,10 +78,14 @@ inline double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Median seconds between consecutive training-batch starts, after `warmup` steps.
-inline double median_step_seconds(const std::filesystem::path& timer_json, size_t warmup) {
+// Median seconds between consecutive training-batch starts, after `warmup` steps: wall time
+// ("batch_start_ns") or the training thread's CPU time ("batch_start_cpu_ns"; a CPU time well
+// under the wall time means the process waited: for a peer, or for a CPU the host gave away).
+inline double median_step_seconds(const std::filesystem::path& timer_json, size_t warmup,
+                                  const char* field = "batch_start_ns") {
   nlohmann::json j = nlohmann::json::parse(std::ifstream(timer_json));
-  std::vector<int64_t> starts = j.at("batch_start_ns").get<std::vector<int64_t>>();
+  if (!j.contains(field)) return 0;
+  std::vector<int64_t> starts = j.at(field).get<std::vector<int64_t>>();
   std::vector<double> steps;
   for (size_t i = warmup + 1; i < starts.size(); ++i)
     steps.push_back(static_cast<double>(starts[i] - starts[i - 1]) * 1e-9);

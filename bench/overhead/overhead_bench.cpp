@@ -8,9 +8,14 @@
 // includes everything the loop does: data fetch, hooks, logging, forward, backward, optimizer.
 // The first --warmup steps of each run are dropped and the median is taken over the steps of
 // all repetitions. Startup is from just before fork() to the start of the first step.
+// Both use the same malloc settings: volt sets them itself (host/runtime/malloc_tuning.hpp),
+// the hand-written loop gets them through glibc's MALLOC_*_ variables, so the comparison is of
+// the framework's work, not of two heap layouts.
 //
 // A benchmark prints; it does not fail a build: the exit status is 0 whatever the numbers
 // (PASS/MISS is printed per target), 2 only for a bad command line.
+#include "../../host/runtime/malloc_tuning.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -237,18 +242,24 @@ std::vector<std::string> hand_command(const Options& o, const BenchConfig& c, in
 }
 
 // The parent's environment with one thread for OpenMP and MKL, and without the variables that
-// would change what volt runs (VOLT_TRAINER_* options, extra plugin folders).
-std::vector<std::string> child_environment() {
+// would change what volt runs (VOLT_TRAINER_* options, extra plugin folders, malloc settings).
+// The hand-written loop gets volt's malloc settings as glibc variables.
+std::vector<std::string> child_environment(bool hand_written) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string kv = *e;
     if (kv.rfind("OMP_NUM_THREADS=", 0) == 0 || kv.rfind("MKL_NUM_THREADS=", 0) == 0 ||
-        kv.rfind("VOLT_TRAINER_", 0) == 0 || kv.rfind("VOLT_PLUGIN_PATH=", 0) == 0)
+        kv.rfind("VOLT_TRAINER_", 0) == 0 || kv.rfind("VOLT_PLUGIN_PATH=", 0) == 0 ||
+        kv.rfind("VOLT_MALLOC_TUNING=", 0) == 0 || kv.rfind("MALLOC_", 0) == 0)
       continue;
     env.push_back(kv);
   }
   env.push_back("OMP_NUM_THREADS=1");
   env.push_back("MKL_NUM_THREADS=1");
+  if (hand_written) {
+    env.push_back("MALLOC_MMAP_THRESHOLD_=" + std::to_string(volt::host::kMmapThresholdBytes));
+    env.push_back("MALLOC_TRIM_THRESHOLD_=" + std::to_string(volt::host::kTrimThresholdBytes));
+  }
   return env;
 }
 
@@ -297,12 +308,11 @@ double median(std::vector<double> v) {
 }
 
 // Runs one child to completion; fills the timings from the JSON it wrote.
-RunResult run_child(std::vector<std::string> argv, const std::string& output,
-                    const std::string& log, int64_t warmup) {
+RunResult run_child(std::vector<std::string> argv, std::vector<std::string> env,
+                    const std::string& output, const std::string& log, int64_t warmup) {
   RunResult r;
   std::error_code ec;
   fs::remove(output, ec);
-  std::vector<std::string> env = child_environment();
   std::vector<char*> c_argv = c_strings(argv);
   std::vector<char*> c_env = c_strings(env);
   int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -455,7 +465,7 @@ RunResult run_program(Program p, const Options& o, const BenchConfig& c, int64_t
   std::vector<std::string> argv =
       p == Program::Volt ? volt_command(o, c, steps, output, (dir / "volt_root").string())
                          : hand_command(o, c, steps, output);
-  return run_child(std::move(argv), output, log, o.warmup);
+  return run_child(std::move(argv), child_environment(p == Program::Hand), output, log, o.warmup);
 }
 
 ConfigResult run_config(const Options& o, const BenchConfig& c) {

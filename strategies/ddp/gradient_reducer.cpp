@@ -2,6 +2,7 @@
 
 #include <torch/csrc/autograd/function_hook.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace volt::strategies::ddp {
@@ -129,10 +130,27 @@ void GradientReducer::launch_ready_buckets() {
     launch(buckets_[next_bucket_++]);
 }
 
+bool GradientReducer::divides_before_sum(const Bucket& b) const {
+  return b.flat.scalar_type() == torch::kHalf;  // a float16 sum of full gradients may overflow
+}
+
 void GradientReducer::launch(Bucket& b) {
   torch::NoGradGuard no_grad;
-  b.flat.div_(group_.world_size());  // the average: every rank adds its share
+  if (divides_before_sum(b)) b.flat.div_(group_.world_size());
   b.work = group_.all_reduce_async(b.flat, Reduce::Sum);
+}
+
+double GradientReducer::all_reduce_seconds() const {
+  int64_t total = 0;
+  for (int64_t ns : all_reduce_ns_) total += ns;
+  return static_cast<double>(total) * 1e-9;
+}
+
+double GradientReducer::median_all_reduce_seconds() const {
+  if (all_reduce_ns_.empty()) return 0;
+  std::vector<int64_t> sorted = all_reduce_ns_;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+  return static_cast<double>(sorted[sorted.size() / 2]) * 1e-9;
 }
 
 void GradientReducer::finish() {
@@ -180,13 +198,17 @@ void GradientReducer::finish() {
     b.work->wait();
     b.work.reset();
     auto copy_start = std::chrono::steady_clock::now();
+    // The sum becomes the mean on its way back into .grad (or was divided before the sum).
+    bool divided = divides_before_sum(b);
+    torch::Tensor world = torch::scalar_tensor(group_.world_size(), b.flat.options());
     for (size_t i : b.slots) {
       Slot& s = slots_[i];
       if (s.flag >= 0 && b.flat[s.flag].item<double>() <= 0.0) continue;  // no rank had one
       torch::Tensor reduced = b.flat.narrow(0, s.offset, s.param.numel()).view(s.param.sizes());
       torch::Tensor& grad = s.param.mutable_grad();
-      if (grad.defined()) grad.copy_(reduced);
-      else grad = reduced.clone();
+      if (!grad.defined()) grad = divided ? reduced.clone() : reduced / world;
+      else if (divided) grad.copy_(reduced);
+      else at::div_out(grad, reduced, world);
     }
     copy_back_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::steady_clock::now() - copy_start).count();
@@ -194,8 +216,9 @@ void GradientReducer::finish() {
   auto end = std::chrono::steady_clock::now();
   ++sync_steps_;
   exposed_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
-  all_reduce_ns_ +=
-      std::chrono::duration_cast<std::chrono::nanoseconds>(end - reduce_start).count() - copy_back_ns;
+  if (!options_.overlap)
+    all_reduce_ns_.push_back(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end - reduce_start).count() - copy_back_ns);
 }
 
 }  // namespace volt::strategies::ddp

@@ -4,7 +4,9 @@
 //  - a hook on each parameter's gradient accumulator copies the gradient into its bucket once
 //    it is final; a full bucket is all-reduced at once, asynchronously, while backward goes on;
 //  - buckets start in index order on every rank, so collectives match across ranks;
-//  - after backward, finish() waits and writes the averaged gradients back.
+//  - after backward, finish() waits and writes the averaged gradients back; the division by the
+//    world size is fused into that copy (one pass over the gradients instead of two), except
+//    for float16 buckets, which are divided before the sum so that it cannot overflow.
 // Accumulation steps (sync = false) skip all of it: gradients only accumulate locally.
 #pragma once
 
@@ -50,10 +52,11 @@ class GradientReducer {
   // bucket was reduced: the communication backward did not hide. Without overlap this is the
   // whole all-reduce time.
   double exposed_seconds() const { return static_cast<double>(exposed_ns_) * 1e-9; }
-  // Without overlap only: the all-reduce time alone (launch, including the division by the
-  // world size, to completion; not the copy back), measured after a one-element all-reduce
-  // that lines the ranks up (so time spent waiting for a slower rank's backward is excluded).
-  double all_reduce_seconds() const { return static_cast<double>(all_reduce_ns_) * 1e-9; }
+  // Without overlap only: the all-reduce time alone (launch to completion; not the copy back),
+  // measured after a one-element all-reduce that lines the ranks up (so time spent waiting for
+  // a slower rank's backward is excluded). Total, and the median over synchronised steps.
+  double all_reduce_seconds() const;
+  double median_all_reduce_seconds() const;
 
  private:
   struct Slot {
@@ -76,6 +79,7 @@ class GradientReducer {
   void copy_in(size_t slot, bool has_grad);  // under mutex_
   void launch_ready_buckets();              // under mutex_
   void launch(Bucket& b);
+  bool divides_before_sum(const Bucket& b) const;
 
   Collectives& group_;
   ReducerOptions options_;
@@ -88,7 +92,7 @@ class GradientReducer {
   size_t next_bucket_ = 0;
   int64_t sync_steps_ = 0;
   int64_t exposed_ns_ = 0;
-  int64_t all_reduce_ns_ = 0;
+  std::vector<int64_t> all_reduce_ns_;  // per synchronised step, without overlap
 };
 
 }  // namespace volt::strategies::ddp
