@@ -1,4 +1,4 @@
 // Headers precompiled once for the whole build (see VoltPch.cmake).
 #pragma once
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 #include <nlohmann/json.hpp>

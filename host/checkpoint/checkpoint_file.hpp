@@ -3,7 +3,7 @@
 // tensors, e.g. Python's torch.save(model.state_dict())): weights without any loop state.
 #pragma once
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 #include <filesystem>
 #include <string>

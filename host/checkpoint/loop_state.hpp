@@ -4,7 +4,7 @@
 // within the running epoch, `total` over the whole run.
 #pragma once
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 namespace volt::host {
 

@@ -8,7 +8,7 @@
 // `unknown`), and anything malformed is a volt::Error, never a crash.
 #pragma once
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 #include <filesystem>
 #include <set>

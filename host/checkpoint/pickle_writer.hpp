@@ -7,7 +7,7 @@
 // them, and tensor data streams to `out` one tensor at a time (checkpoint/zip_writer.hpp).
 #pragma once
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 #include <functional>
 #include <vector>

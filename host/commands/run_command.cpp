@@ -17,6 +17,7 @@
 #include "trainer/trainer.hpp"
 
 #include <volt/sdk/core.hpp>
+#include <volt/sdk/yaml_writer.hpp>
 
 #include <c10/core/DefaultDtype.h>
 
@@ -26,6 +27,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <torch/serialize.h>
+#include <torch/cuda.h>
 
 namespace volt::host {
 
@@ -154,7 +157,7 @@ void save_config(const std::string& dir, const nlohmann::json& resolved, bool ov
   tmp += ".tmp";
   {
     std::ofstream out(tmp);
-    out << config::to_yaml(resolved);
+    out << volt::yaml::dump(resolved);
     if (!out) throw Error(VOLT_ERROR_DATA_LOSS, "cannot write " + tmp.string());
   }
   fs::rename(tmp, path);
@@ -184,7 +187,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
 
   if (command.print_config) {
     std::cout << (command.print_format == "json" ? config::to_pretty_json(resolved)
-                                                 : config::to_yaml(resolved));
+                                                 : volt::yaml::dump(resolved));
     return 0;
   }
 

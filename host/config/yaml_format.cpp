@@ -124,81 +124,6 @@ json node_to_json(const YAML::Node& node, const std::string& source) {
   return nullptr;
 }
 
-// --- writing ---------------------------------------------------------------------------------
-
-bool safe_plain_string(const std::string& text) {
-  if (text.empty()) return false;
-  const unsigned char first = static_cast<unsigned char>(text.front());
-  if (!std::isalpha(first) && first != '_' && first != '/') return false;
-  for (unsigned char c : text) {
-    if (!std::isalnum(c) && std::string("_-./+@").find(static_cast<char>(c)) == std::string::npos)
-      return false;
-  }
-  std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  // YAML 1.2 core and YAML 1.1 (PyYAML) words that do not read back as strings.
-  return !one_of(lower, {"null", "true", "false", "yes", "no", "on", "off", "y", "n"});
-}
-
-std::string scalar_text(const json& value) {
-  if (value.is_string()) {
-    const auto& text = value.get_ref<const std::string&>();
-    return safe_plain_string(text) ? text : value.dump();  // JSON escapes are YAML escapes
-  }
-  if (value.is_number_float()) {
-    // PyYAML reads a float only with a '.' and a signed exponent: 1e-05 -> 1.0e-05.
-    std::string text = value.dump();
-    const auto exponent = text.find_first_of("eE");
-    const std::string mantissa = text.substr(0, exponent);
-    std::string rest = exponent == std::string::npos ? "" : text.substr(exponent);
-    if (rest.size() > 1 && rest[1] != '+' && rest[1] != '-') rest.insert(1, "+");
-    return mantissa + (mantissa.find('.') == std::string::npos ? ".0" : "") + rest;
-  }
-  if (value.is_object()) return "{}";
-  if (value.is_array()) return "[]";
-  return value.dump();  // null, booleans, integers
-}
-
-bool inline_value(const json& value) {
-  return !value.is_structured() || value.empty();
-}
-
-void emit_array(std::string& out, const json& list, int indent);
-
-void emit_object(std::string& out, const json& object, int indent) {
-  for (const auto& [key, value] : object.items()) {
-    out += std::string(indent, ' ') + scalar_text(json(key)) + ":";
-    if (inline_value(value)) {
-      out += " " + scalar_text(value) + "\n";
-    } else if (value.is_object()) {
-      out += "\n";
-      emit_object(out, value, indent + 2);
-    } else {
-      out += "\n";
-      emit_array(out, value, indent);  // "- " items at the key's indent, as PyYAML writes them
-    }
-  }
-}
-
-void emit_array(std::string& out, const json& list, int indent) {
-  for (const auto& item : list) {
-    out += std::string(indent, ' ') + "-";
-    if (inline_value(item)) {
-      out += " " + scalar_text(item) + "\n";
-      continue;
-    }
-    // The item's first line goes after "- ", the others indented under it.
-    std::string nested;
-    if (item.is_object()) {
-      emit_object(nested, item, indent + 2);
-    } else {
-      emit_array(nested, item, indent + 2);
-    }
-    out += " " + nested.substr(static_cast<size_t>(indent) + 2);
-  }
-}
-
 }  // namespace
 
 json parse_yaml(const std::string& text, const std::string& source) {
@@ -213,17 +138,6 @@ json parse_yaml(const std::string& text, const std::string& source) {
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ": invalid YAML at " + position(e.mark) + ": " + e.msg);
   }
-}
-
-std::string to_yaml(const json& value) {
-  if (inline_value(value)) return scalar_text(value) + "\n";
-  std::string out;
-  if (value.is_object()) {
-    emit_object(out, value, 0);
-  } else {
-    emit_array(out, value, 0);
-  }
-  return out;
 }
 
 }  // namespace volt::host::config

@@ -10,6 +10,8 @@
 #include <volt/sdk/core.hpp>
 #include <volt/sdk/model_summary.hpp>
 
+#include <torch/nn/utils/clip_grad.h>
+
 namespace volt::host {
 
 void Trainer::fit(const std::optional<std::string>& ckpt_path) {

@@ -1,6 +1,6 @@
 #include "trainer/seed.hpp"
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 namespace volt::host {
 

@@ -3,7 +3,7 @@
 // has no value) and hparams.yaml beside it.
 #include "../common/number_format.hpp"
 #include "../common/run_folder.hpp"
-#include "../common/yaml_writer.hpp"
+#include "../common/hparams_yaml.hpp"
 
 #include <volt/sdk.hpp>
 

@@ -5,7 +5,7 @@
 // and at the end, so the training thread mostly only formats a line.
 #include "../common/number_format.hpp"
 #include "../common/run_folder.hpp"
-#include "../common/yaml_writer.hpp"
+#include "../common/hparams_yaml.hpp"
 
 #include <volt/sdk.hpp>
 

@@ -1,8 +1,7 @@
 #include "mlflow_store.hpp"
 
-#include "../common/yaml_writer.hpp"
-
 #include <volt/sdk.hpp>
+#include <volt/sdk/yaml_writer.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -51,7 +50,7 @@ void write_experiment_meta(const fs::path& root, const std::string& id, const st
     << "experiment_id: '" << id << "'\n"
     << "last_update_time: " << now << "\n"
     << "lifecycle_stage: active\n"
-    << "name: " << yaml_scalar(nlohmann::json(name)) << "\n";
+    << "name: " << volt::yaml::scalar(nlohmann::json(name)) << "\n";
   write_atomically(root / id / "meta.yaml", y.str());
 }
 
@@ -87,7 +86,7 @@ void write_run_meta(const fs::path& run_dir, const fs::path& root, const RunMeta
     << "experiment_id: '" << m.experiment_id << "'\n"
     << "lifecycle_stage: active\n"
     << "run_id: " << m.run_id << "\n"
-    << "run_name: " << yaml_scalar(nlohmann::json(m.run_name)) << "\n"
+    << "run_name: " << volt::yaml::scalar(nlohmann::json(m.run_name)) << "\n"
     << "run_uuid: " << m.run_id << "\n"
     << "source_name: ''\n"
     << "source_type: 4\n"
@@ -95,7 +94,7 @@ void write_run_meta(const fs::path& run_dir, const fs::path& root, const RunMeta
     << "start_time: " << m.start_time << "\n"
     << "status: " << m.status << "\n"
     << "tags: []\n"
-    << "user_id: " << yaml_scalar(nlohmann::json(m.user)) << "\n";
+    << "user_id: " << volt::yaml::scalar(nlohmann::json(m.user)) << "\n";
   write_atomically(run_dir / "meta.yaml", y.str());
 }
 

@@ -7,7 +7,7 @@
 // hyper-parameters, as in Lightning.
 #include "../common/flatten_params.hpp"
 #include "../common/run_folder.hpp"
-#include "../common/yaml_writer.hpp"
+#include "../common/hparams_yaml.hpp"
 #include "event_file.hpp"
 #include "protobuf_writer.hpp"
 

@@ -5,7 +5,7 @@
 // is multiplied by growth_factor.
 #pragma once
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 #include <vector>
 

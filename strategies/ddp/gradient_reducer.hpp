@@ -12,7 +12,7 @@
 
 #include "collectives.hpp"
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 #include <mutex>
 #include <string>

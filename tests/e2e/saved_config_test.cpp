@@ -14,6 +14,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <torch/torch.h>
+
 #include <algorithm>
 
 namespace volt::trainer_test {

@@ -4,8 +4,10 @@
 //   class MyModel : public volt::LightningModule { ... };
 //   VOLT_PLUGINS(MyModel)
 //
-// Header-only; the C ABI underneath is volt/volt.h.
+// Header-only; the C ABI underneath is volt/volt.h. Includes all of <torch/torch.h>.
 #pragma once
+
+#include <torch/torch.h>
 
 #include <volt/sdk/callback.hpp>
 #include <volt/sdk/datamodule.hpp>

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <torch/torch.h>
+
 namespace volt::host {
 namespace {
 

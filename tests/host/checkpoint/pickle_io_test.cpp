@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <torch/serialize.h>
+
 namespace volt::host {
 namespace {
 

@@ -3,6 +3,8 @@
 #include "config/yaml_format.hpp"
 #include "config_test_support.hpp"
 
+#include <volt/sdk/yaml_writer.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -12,7 +14,6 @@ using nlohmann::json;
 using volt::host::config::ConfigError;
 using volt::host::config::parse_command_line;
 using volt::host::config::to_pretty_json;
-using volt::host::config::to_yaml;
 using volt::host::config::validate_and_fill;
 using volt::host::config::testing::Env;
 using volt::host::config::testing::fake_ids;
@@ -257,7 +258,7 @@ TEST_CASE("a saved config reproduces the run", "[config][resolve][reproduce]") {
     const json resolved = resolve(args, env);
     const std::string saved = dir.write("config.json", to_pretty_json(resolved));
     CHECK(read_file(saved) == to_pretty_json(resolved));
-    const std::string saved_yaml = dir.write("config.yaml", to_yaml(resolved));
+    const std::string saved_yaml = dir.write("config.yaml", volt::yaml::dump(resolved));
     // Reproduced without the environment, and despite a different one, from JSON and YAML.
     for (const Env& later_env : {Env{}, Env{{"VOLT_TRAINER_MAX_EPOCHS", "99"},
                                             {"VOLT_TRAINER_ACCELERATOR", "cuda"}}}) {
@@ -265,7 +266,7 @@ TEST_CASE("a saved config reproduces the run", "[config][resolve][reproduce]") {
         const json again = resolve({"fit", "--config", file}, later_env);
         CHECK(again == resolved);
         CHECK(to_pretty_json(again) == to_pretty_json(resolved));
-        CHECK(to_yaml(again) == to_yaml(resolved));
+        CHECK(volt::yaml::dump(again) == volt::yaml::dump(resolved));
       }
     }
   }

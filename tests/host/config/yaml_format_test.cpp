@@ -5,12 +5,13 @@
 #include "config/yaml_format.hpp"
 #include "support/python.hpp"
 
+#include <volt/sdk/yaml_writer.hpp>
+
 #include <catch2/catch.hpp>
 
 using nlohmann::json;
 using volt::host::config::ConfigError;
 using volt::host::config::parse_yaml;
-using volt::host::config::to_yaml;
 
 namespace {
 
@@ -86,15 +87,15 @@ TEST_CASE("anchors and aliases expand and JSON is read as YAML", "[config][yaml]
 }
 
 TEST_CASE("to_yaml writes what parse_yaml reads back", "[config][yaml]") {
-  const std::string text = to_yaml(tricky_config());
+  const std::string text = volt::yaml::dump(tricky_config());
   INFO(text);
   CHECK(parse_yaml(text, "out.yaml") == tricky_config());
   for (const json& scalar : {json(nullptr), json(true), json(3), json(2.0), json("s"), json("3"),
                              json::array(), json::object()}) {
-    CHECK(parse_yaml(to_yaml(scalar), "scalar") == scalar);
+    CHECK(parse_yaml(volt::yaml::dump(scalar), "scalar") == scalar);
   }
   // Block style, as LightningCLI's config.yaml reads.
-  CHECK(to_yaml(json::parse(R"({"trainer": {"max_epochs": 3, "limit_val_batches": 1.0},
+  CHECK(volt::yaml::dump(json::parse(R"({"trainer": {"max_epochs": 3, "limit_val_batches": 1.0},
                                 "callbacks": [{"id": "timer", "config": {}}], "seed_everything": 7})")) ==
         "callbacks:\n- config: {}\n  id: timer\nseed_everything: 7\n"
         "trainer:\n  limit_val_batches: 1.0\n  max_epochs: 3\n");
@@ -103,7 +104,7 @@ TEST_CASE("to_yaml writes what parse_yaml reads back", "[config][yaml]") {
 TEST_CASE("PyYAML reads our YAML as the same value, and we read PyYAML's", "[config][yaml][python]") {
   REQUIRE_PYTHON_TORCH();  // the same Debian python3; python3-yaml comes with install-deps.sh
   volt::trainer_test::TempDir dir("yaml-interop");
-  std::ofstream(dir / "ours.yaml") << to_yaml(tricky_config());
+  std::ofstream(dir / "ours.yaml") << volt::yaml::dump(tricky_config());
   std::ofstream(dir / "value.json") << tricky_config().dump();
   auto r = volt::test_python::run_python(R"(
 import json, yaml

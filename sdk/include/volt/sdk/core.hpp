@@ -7,7 +7,7 @@
 
 #include <volt/volt.h>
 
-#include <torch/torch.h>
+#include <volt/sdk/torch_core.hpp>
 
 #include <stdexcept>
 #include <string>
