@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   int steps = std::stoi(volt::bench::flag(argc, argv, "--steps", "60"));
-  int repeats = std::stoi(volt::bench::flag(argc, argv, "--repeats", "2"));
+  int repeats = std::stoi(volt::bench::flag(argc, argv, "--repeats", "5"));
   fs::path work = fs::temp_directory_path() / ("volt-bench-ddp-" + std::to_string(::getpid()));
   fs::create_directories(work);
   std::string self = fs::canonical("/proc/self/exe").string();
