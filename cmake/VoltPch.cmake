@@ -1,7 +1,7 @@
 # One precompiled header built once and reused by every C++ target: the part of LibTorch the
-# SDK and the host use (volt/sdk/torch_core.hpp) and nlohmann/json. Parsing those costs ~20 s
-# per translation unit without it; loading it ~4 s (all of torch/torch.h precompiled: 11 s,
-# which files that include torch/torch.h, plugins through volt/sdk.hpp, still pay).
+# SDK and the host use (volt/sdk/torch_core.hpp) and nlohmann/json: about 500 MB, ~5.5 s to load
+# per translation unit. All of torch/torch.h precompiled took 11 s per file, which the files
+# that include torch/torch.h (plugins, through volt/sdk.hpp) still pay.
 add_library(volt_pch OBJECT ${CMAKE_CURRENT_LIST_DIR}/volt_pch.cpp)
 target_link_libraries(volt_pch PUBLIC volt_sdk)
 if(VOLT_USE_PCH)

@@ -78,18 +78,26 @@ inline double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Median seconds between consecutive training-batch starts, after `warmup` steps: wall time
-// ("batch_start_ns") or the training thread's CPU time ("batch_start_cpu_ns"; a CPU time well
-// under the wall time means the process waited: for a peer, or for a CPU the host gave away).
-inline double median_step_seconds(const std::filesystem::path& timer_json, size_t warmup,
-                                  const char* field = "batch_start_ns") {
+// Median seconds between consecutive training-batch starts, after `warmup` steps, in wall
+// time ("batch_start_ns") and in the training thread's CPU time ("batch_start_cpu_ns"; a CPU
+// time well under the wall time means the process waited: for a peer, or for a CPU the host
+// gave away). One read of the step_timer file.
+struct StepMedians {
+  double wall_s = 0;
+  double cpu_s = 0;
+};
+
+inline StepMedians median_step_seconds(const std::filesystem::path& timer_json, size_t warmup) {
   nlohmann::json j = nlohmann::json::parse(std::ifstream(timer_json));
-  if (!j.contains(field)) return 0;
-  std::vector<int64_t> starts = j.at(field).get<std::vector<int64_t>>();
-  std::vector<double> steps;
-  for (size_t i = warmup + 1; i < starts.size(); ++i)
-    steps.push_back(static_cast<double>(starts[i] - starts[i - 1]) * 1e-9);
-  return median(steps);
+  auto median_of = [&](const char* field) {
+    if (!j.contains(field)) return 0.0;
+    std::vector<int64_t> starts = j.at(field).get<std::vector<int64_t>>();
+    std::vector<double> steps;
+    for (size_t i = warmup + 1; i < starts.size(); ++i)
+      steps.push_back(static_cast<double>(starts[i] - starts[i - 1]) * 1e-9);
+    return median(steps);
+  };
+  return {median_of("batch_start_ns"), median_of("batch_start_cpu_ns")};
 }
 
 // "--name=value" from argv, or `fallback`.

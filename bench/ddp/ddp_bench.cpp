@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <iostream>
 #include <regex>
+#include <sstream>
 
 namespace {
 
@@ -75,8 +76,9 @@ Run fit(const std::string& model_flags, const std::string& shape, int ranks, int
       fit_args(model_flags, shape, ranks, steps, extra, work, ""), work / "volt.log");
   stop_if_failed(out);
   Run r;
-  r.step_s = volt::bench::median_step_seconds(work / "steps.json", kWarmup);
-  r.step_cpu_s = volt::bench::median_step_seconds(work / "steps.json", kWarmup, "batch_start_cpu_ns");
+  const volt::bench::StepMedians step = volt::bench::median_step_seconds(work / "steps.json", kWarmup);
+  r.step_s = step.wall_s;
+  r.step_cpu_s = step.cpu_s;
   std::smatch m;
   static const std::regex line(R"(ddp: (\d+) synchronised steps, (\d+) bytes all-reduced per step, ([0-9.]+) s)");
   static const std::regex lined_up(R"(lined up \(median ([0-9.]+) ms per step\))");
@@ -101,9 +103,10 @@ Run independent_pair_step(const std::string& model_flags, const std::string& sha
   for (const auto& s : started) stop_if_failed(volt::bench::finish(s));
   Run r;
   for (std::string tag : {"a", "b"}) {
-    fs::path timer = work / ("steps" + tag + ".json");
-    r.step_s += volt::bench::median_step_seconds(timer, kWarmup) / 2;
-    r.step_cpu_s += volt::bench::median_step_seconds(timer, kWarmup, "batch_start_cpu_ns") / 2;
+    const volt::bench::StepMedians step =
+        volt::bench::median_step_seconds(work / ("steps" + tag + ".json"), kWarmup);
+    r.step_s += step.wall_s / 2;
+    r.step_cpu_s += step.cpu_s / 2;
   }
   return r;
 }
@@ -112,29 +115,15 @@ double bare(const std::string& self, long long bytes, int iters, const fs::path&
   // A free port: bind to 0 is done by the rank-0 store; pick one from the pid instead to keep
   // the driver free of sockets. Collisions only cost a retry by the user.
   int port = 20000 + static_cast<int>(::getpid() % 20000);
-  std::vector<pid_t> pids;
-  for (int rank = 0; rank < 2; ++rank) {
-    std::vector<std::string> argv{self, "--bare", "--rank=" + std::to_string(rank), "--world=2",
-                                  "--port=" + std::to_string(port),
-                                  "--numel=" + std::to_string(bytes / 4),
-                                  "--iters=" + std::to_string(iters)};
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      std::string log = (work / ("bare" + std::to_string(rank) + ".log")).string();
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      ::setenv("OMP_NUM_THREADS", "1", 1);
-      ::execv(a[0], a.data());
-      ::_exit(127);
-    }
-    pids.push_back(pid);
-  }
-  for (pid_t p : pids) ::waitpid(p, nullptr, 0);
-  std::ifstream in(work / "bare0.log");
+  std::vector<volt::bench::Started> started;
+  for (int rank = 0; rank < 2; ++rank)
+    started.push_back(volt::bench::start_single_threaded(
+        {self, "--bare", "--rank=" + std::to_string(rank), "--world=2", "--port=" + std::to_string(port),
+         "--numel=" + std::to_string(bytes / 4), "--iters=" + std::to_string(iters)},
+        work / ("bare" + std::to_string(rank) + ".log")));
+  std::vector<std::string> logs;
+  for (const auto& s : started) logs.push_back(volt::bench::finish(s).text);
+  std::istringstream in(logs.front());  // rank 0 reports
   double seconds = 0;
   std::string word;
   while (in >> word)
@@ -168,16 +157,13 @@ int main(int argc, char** argv) {
     two.push_back(fit("--model=cnn", "[1,28,28]", 2, steps, {}, work));
     pair.push_back(independent_pair_step("--model=cnn", "[1,28,28]", steps, work));
   }
-  auto wall = [](const std::vector<Run>& runs) {
+  auto median_of = [](const std::vector<Run>& runs, double Run::*field) {
     std::vector<double> v;
-    for (const Run& r : runs) v.push_back(r.step_s);
+    for (const Run& r : runs) v.push_back(r.*field);
     return median(v);
   };
-  auto cpu = [](const std::vector<Run>& runs) {
-    std::vector<double> v;
-    for (const Run& r : runs) v.push_back(r.step_cpu_s);
-    return median(v);
-  };
+  auto wall = [&](const std::vector<Run>& runs) { return median_of(runs, &Run::step_s); };
+  auto cpu = [&](const std::vector<Run>& runs) { return median_of(runs, &Run::step_cpu_s); };
   double tput1 = 64 / wall(one), tput2 = 128 / wall(two), tput_pair = 128 / wall(pair);
   std::printf("bench/ddp (1 thread per rank, batch 64 per rank, %d timed steps, %d repeats)\n\n",
               steps, repeats);

@@ -47,7 +47,7 @@ double step_seconds(const std::string& model_flags, const std::string& shape,
                                       : out.text.substr(at, out.text.find('\n', at) - at);
     return -1;
   }
-  return volt::bench::median_step_seconds(timer, kWarmup);
+  return volt::bench::median_step_seconds(timer, kWarmup).wall_s;
 }
 
 }  // namespace

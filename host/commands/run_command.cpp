@@ -20,6 +20,8 @@
 #include <volt/sdk/yaml_writer.hpp>
 
 #include <c10/core/DefaultDtype.h>
+#include <torch/cuda.h>
+#include <torch/serialize.h>
 
 #include <csignal>
 #include <map>
@@ -27,8 +29,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <torch/serialize.h>
-#include <torch/cuda.h>
 
 namespace volt::host {
 

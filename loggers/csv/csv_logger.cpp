@@ -1,9 +1,9 @@
 // `csv`: Lightning's CSVLogger. Writes <save_dir>/<name>/version_N/metrics.csv (one row per
 // log call, columns = the sorted union of all keys including `step`, empty cells where a row
 // has no value) and hparams.yaml beside it.
+#include "../common/hparams_yaml.hpp"
 #include "../common/number_format.hpp"
 #include "../common/run_folder.hpp"
-#include "../common/hparams_yaml.hpp"
 
 #include <volt/sdk.hpp>
 

@@ -3,9 +3,9 @@
 // in <save_dir>/<name>/version_N/metrics.jsonl (Lightning's run-folder rule), with
 // hparams.yaml beside it. Lines are buffered and appended every flush_logs_every_n_steps calls
 // and at the end, so the training thread mostly only formats a line.
+#include "../common/hparams_yaml.hpp"
 #include "../common/number_format.hpp"
 #include "../common/run_folder.hpp"
-#include "../common/hparams_yaml.hpp"
 
 #include <volt/sdk.hpp>
 

@@ -6,8 +6,8 @@
 // hparams.yaml beside them. With default_hp_metric, hp_metric = -1 is logged with the
 // hyper-parameters, as in Lightning.
 #include "../common/flatten_params.hpp"
-#include "../common/run_folder.hpp"
 #include "../common/hparams_yaml.hpp"
+#include "../common/run_folder.hpp"
 #include "event_file.hpp"
 #include "protobuf_writer.hpp"
 

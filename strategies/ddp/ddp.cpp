@@ -129,18 +129,14 @@ class Ddp : public Strategy {
 
   void teardown() override {
     if (reducer_ && reducer_->synchronised_steps() > 0) {
-      char line[400];
-      std::snprintf(line, sizeof(line),
-                    "ddp: %lld synchronised steps, %lld bytes all-reduced per step, %.6f s of "
-                    "all-reduce not hidden by backward%s",
-                    static_cast<long long>(reducer_->synchronised_steps()),
-                    static_cast<long long>(reducer_->bytes_per_step()), reducer_->exposed_seconds(),
-                    reducer_options_.overlap
-                        ? ""
-                        : (", " + std::to_string(reducer_->all_reduce_seconds()) +
-                           " s all-reducing once the ranks were lined up (median " +
-                           std::to_string(reducer_->median_all_reduce_seconds() * 1e3) + " ms per step)")
-                              .c_str());
+      std::string line = "ddp: " + std::to_string(reducer_->synchronised_steps()) +
+                         " synchronised steps, " + std::to_string(reducer_->bytes_per_step()) +
+                         " bytes all-reduced per step, " + std::to_string(reducer_->exposed_seconds()) +
+                         " s of all-reduce not hidden by backward";
+      if (!reducer_options_.overlap)
+        line += ", " + std::to_string(reducer_->all_reduce_seconds()) +
+                " s all-reducing once the ranks were lined up (median " +
+                std::to_string(reducer_->median_all_reduce_seconds() * 1e3) + " ms per step)";
       log_info(line);
     }
     reducer_.reset();

@@ -70,6 +70,7 @@ GradientReducer::GradientReducer(Collectives& group,
       for (size_t i : bucket.slots) slots_[i].flag = n++;
     const torch::Tensor& first = slots_[bucket.slots.front()].param;
     bucket.flat = torch::zeros({n}, first.options().requires_grad(false));
+    bucket.world_size = torch::scalar_tensor(group_.world_size(), bucket.flat.options());
   }
   for (size_t i = 0; i < slots_.size(); ++i) {
     std::shared_ptr<torch::autograd::Node> acc = torch::autograd::impl::grad_accumulator(slots_[i].param);
@@ -200,15 +201,14 @@ void GradientReducer::finish() {
     auto copy_start = std::chrono::steady_clock::now();
     // The sum becomes the mean on its way back into .grad (or was divided before the sum).
     bool divided = divides_before_sum(b);
-    torch::Tensor world = torch::scalar_tensor(group_.world_size(), b.flat.options());
     for (size_t i : b.slots) {
       Slot& s = slots_[i];
       if (s.flag >= 0 && b.flat[s.flag].item<double>() <= 0.0) continue;  // no rank had one
       torch::Tensor reduced = b.flat.narrow(0, s.offset, s.param.numel()).view(s.param.sizes());
       torch::Tensor& grad = s.param.mutable_grad();
-      if (!grad.defined()) grad = divided ? reduced.clone() : reduced / world;
+      if (!grad.defined()) grad = divided ? reduced.clone() : reduced / b.world_size;
       else if (divided) grad.copy_(reduced);
-      else at::div_out(grad, reduced, world);
+      else at::div_out(grad, reduced, b.world_size);
     }
     copy_back_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::steady_clock::now() - copy_start).count();

@@ -69,6 +69,7 @@ class GradientReducer {
   };
   struct Bucket {
     torch::Tensor flat;
+    torch::Tensor world_size;  // 0-dim, in flat's dtype: the sum's divisor on the way back
     std::vector<size_t> slots;
     size_t pending = 0;
     std::unique_ptr<PendingWork> work;

@@ -83,8 +83,6 @@ TEST_CASE("processes started outside Volt join through torchrun's variables", "[
   CHECK(max_relative_difference(weights(only_checkpoint(tmp / "root")), expected) <= 1e-5);
 }
 
-#endif  // VOLT_TEST_HAVE_DDP
-
 // PyTorch's DDP: by default the first bucket holds at most 1 MiB and the others 25 MiB; a
 // bucket_cap_mb given applies to all. mlp 512 -> 512 -> 3, in reverse order: the last layer
 // (6 KiB) and the first bias fill the first bucket, and the 1 MiB first weight does not fit:
@@ -108,3 +106,5 @@ TEST_CASE("the default first gradient bucket holds 1 MiB, as PyTorch's", "[ddp][
                      " bytes all-reduced per step") != std::string::npos);
   }
 }
+
+#endif  // VOLT_TEST_HAVE_DDP
