@@ -6,7 +6,12 @@
 
 namespace volt::bench {
 
-// Runs as rank `rank` of `world`; returns the median seconds of one all-reduce.
-double bare_allreduce_seconds(int rank, int world, int port, int64_t numel, int iters);
+struct BareAllReduce {
+  double wall_s = 0;  // median of one all-reduce
+  double cpu_s = 0;   // CPU time of the whole process (every thread) per all-reduce, mean
+};
+
+// Runs as rank `rank` of `world`.
+BareAllReduce bare_allreduce(int rank, int world, int port, int64_t numel, int iters);
 
 }  // namespace volt::bench

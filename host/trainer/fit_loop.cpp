@@ -71,6 +71,13 @@ bool Trainer::stop_requested_and_allowed() const {
 
 void Trainer::run_training() {
   training_ = true;
+  stop_vote_.emplace(info_.world_size, [this](double wish) { return start_stop_sum(wish); });
+  // A vote still in flight is given up when training ends, also by an exception, before the
+  // strategy's teardown.
+  struct EndVote {
+    std::optional<StepStopVote>& vote;
+    ~EndVote() { vote.reset(); }
+  } end_vote{stop_vote_};
   call_hook(VOLT_HOOK_ON_TRAIN_START);
   bool stop = false;
   if (resume_.phase == ResumePoint::Phase::EpochEnd) {
@@ -84,7 +91,10 @@ void Trainer::run_training() {
     if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) break;
     run_training_epoch();
     ++current_epoch_;
-    should_stop_ = any_rank(should_stop_);  // epoch-end hooks may have asked on one rank
+    // Epoch-end hooks may have asked on one rank; a step-boundary vote in flight counts too
+    // (every rank drains it, whatever it wishes).
+    bool voted_stop = stop_vote_->drain();
+    should_stop_ = any_rank(voted_stop || should_stop_);
     if (stop_requested_and_allowed()) break;
   }
   if (should_stop_ && !stop_reason_.empty()) log::info("Training stopped: ", stop_reason_);
@@ -163,8 +173,8 @@ bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch, int64
   handle_signals_at_step_boundary();
   if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) return true;
   // Every rank stops at the same step (a rank that stopped alone would leave the others
-  // waiting in a collective); Lightning's reduce_boolean_decision.
-  should_stop_ = any_rank(should_stop_);
+  // waiting in a collective), agreed without making each step wait (trainer/stop_vote.hpp).
+  should_stop_ = stop_vote_->at_step_boundary(should_stop_);
   return stop_requested_and_allowed();
 }
 

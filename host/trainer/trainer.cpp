@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <utility>
+
 namespace volt::host {
 
 namespace {
@@ -190,6 +192,68 @@ bool Trainer::any_rank(bool local) {
   bool any = volt::unwrap(out).item<double>() > 0.5;
   volt::release_ref(out);
   return any;
+}
+
+namespace {
+
+// A stop-vote sum in flight in the strategy (ABI 1.4 start_reduce / finish_reduce).
+class StrategyPendingSum final : public PendingSum {
+ public:
+  using Finish = decltype(volt_strategy::finish_reduce);
+  StrategyPendingSum(const StrategyInstance& strategy, Finish finish, volt_pending_reduce* pending)
+      : strategy_(strategy), finish_(finish), pending_(pending) {}
+  ~StrategyPendingSum() override {
+    if (pending_ == nullptr) return;
+    try {  // given up without waiting
+      strategy_.check(finish_(strategy_.get(), pending_, nullptr), "finish_reduce");
+    } catch (const std::exception& e) {
+      log::warning(e.what());
+    }
+  }
+  double wait() override {
+    volt_tensor* out = nullptr;
+    strategy_.check(finish_(strategy_.get(), std::exchange(pending_, nullptr), &out), "finish_reduce");
+    double sum = volt::unwrap(out).item<double>();
+    volt::release_ref(out);
+    return sum;
+  }
+
+ private:
+  const StrategyInstance& strategy_;
+  Finish finish_;
+  volt_pending_reduce* pending_;
+};
+
+// A strategy older than ABI 1.4 sums before the vote goes on.
+class FinishedSum final : public PendingSum {
+ public:
+  explicit FinishedSum(double sum) : sum_(sum) {}
+  double wait() override { return sum_; }
+
+ private:
+  double sum_;
+};
+
+}  // namespace
+
+std::unique_ptr<PendingSum> Trainer::start_stop_sum(double value) {
+  at::Tensor flag = at::full({1}, value, at::TensorOptions().dtype(at::kFloat).device(root_device_));
+  auto start = c_.strategy.optional(&volt_strategy::start_reduce,
+                                    VOLT_FIELD_END(volt_strategy, start_reduce));
+  auto finish = c_.strategy.optional(&volt_strategy::finish_reduce,
+                                     VOLT_FIELD_END(volt_strategy, finish_reduce));
+  if (start == nullptr || finish == nullptr) {
+    volt_tensor* out = nullptr;
+    c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(flag), VOLT_REDUCE_SUM, &out),
+                      "reduce");
+    double sum = volt::unwrap(out).item<double>();
+    volt::release_ref(out);
+    return std::make_unique<FinishedSum>(sum);
+  }
+  volt_pending_reduce* pending = nullptr;
+  c_.strategy.check(start(c_.strategy.get(), volt::borrow(flag), VOLT_REDUCE_SUM, &pending),
+                    "start_reduce");
+  return std::make_unique<StrategyPendingSum>(c_.strategy, finish, pending);
 }
 
 void Trainer::request_stop(const std::string& reason) {

@@ -6,6 +6,7 @@
 #include "checkpoint/loop_state.hpp"
 #include "trainer/components.hpp"
 #include "trainer/metric_collector.hpp"
+#include "trainer/stop_vote.hpp"
 #include "trainer/trainer_options.hpp"
 
 #include <filesystem>
@@ -83,6 +84,8 @@ class Trainer : public TrainerServices {
   void share_log_dir();
   // The same decision on every rank: true when any rank's `local` is true.
   bool any_rank(bool local);
+  // Starts a sum of `value` over the ranks for the step-boundary stop vote.
+  std::unique_ptr<PendingSum> start_stop_sum(double value);
 
   // --- hooks (trainer.cpp) ---
   void call_hook(int32_t hook, volt_hook_args args = {});
@@ -156,6 +159,7 @@ class Trainer : public TrainerServices {
   int64_t num_train_batches_ = 0;
   bool should_stop_ = false;
   std::string stop_reason_;
+  std::optional<StepStopVote> stop_vote_;  // while the training loop runs
   bool automatic_optimization_ = true;
   bool hparams_logged_ = false;
 

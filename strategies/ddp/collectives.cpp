@@ -133,4 +133,21 @@ std::unique_ptr<Collectives> Collectives::connect(const RendezvousOptions& o) {
   }
 }
 
+PendingAllReduce::PendingAllReduce(Collectives& group, const at::Tensor& t, Reduce op)
+    : buffer_(t.detach().clone().contiguous()), op_(op), world_size_(group.world_size()) {
+  work_ = group.all_reduce_async(buffer_, op);
+}
+
+torch::Tensor PendingAllReduce::wait() {
+  if (work_) {
+    work_->wait();
+    work_.reset();
+    if (op_ == Reduce::Mean) {
+      if (!buffer_.is_floating_point()) buffer_ = buffer_.to(at::kDouble);
+      buffer_.div_(world_size_);
+    }
+  }
+  return buffer_;
+}
+
 }  // namespace volt::strategies::ddp

@@ -3,7 +3,7 @@
 // and CUDA tensors. Only this file and collectives.cpp see c10d's headers.
 #pragma once
 
-#include <volt/sdk/types.hpp>
+#include <volt/sdk/strategy.hpp>
 
 #include <ATen/ATen.h>
 
@@ -44,6 +44,22 @@ class Collectives {
   void all_reduce(at::Tensor& t, Reduce op) { all_reduce_async(t, op)->wait(); }
   virtual void broadcast(at::Tensor& t, int32_t src) = 0;
   virtual void barrier() = 0;
+};
+
+// Strategy::start_reduce over the group: a copy of the tensor is all-reduced in the background;
+// wait() gives it (divided by the world size for Mean, which Gloo lacks). Destroying it
+// without wait() leaves the collective to finish inside c10d, which holds its own reference to
+// the buffer.
+class PendingAllReduce final : public PendingReduce {
+ public:
+  PendingAllReduce(Collectives& group, const at::Tensor& t, Reduce op);
+  torch::Tensor wait() override;
+
+ private:
+  at::Tensor buffer_;
+  Reduce op_;
+  int32_t world_size_;
+  std::unique_ptr<PendingWork> work_;
 };
 
 }  // namespace volt::strategies::ddp

@@ -107,13 +107,12 @@ class Ddp : public Strategy {
 
   torch::Tensor reduce(const torch::Tensor& t, Reduce op) override {
     if (!group_) return t;
-    torch::Tensor out = t.detach().clone().contiguous();
-    group_->all_reduce(out, op);
-    if (op == Reduce::Mean) {
-      if (!out.is_floating_point()) out = out.to(torch::kDouble);
-      out.div_(group_->world_size());
-    }
-    return out;
+    return start_reduce(t, op)->wait();
+  }
+
+  std::unique_ptr<PendingReduce> start_reduce(const torch::Tensor& t, Reduce op) override {
+    if (!group_) return std::make_unique<ReadyReduce>(t);
+    return std::make_unique<ddp::PendingAllReduce>(*group_, t, op);
   }
 
   torch::Tensor broadcast(const torch::Tensor& t, int32_t src) override {

@@ -35,24 +35,24 @@ GradientReducer::GradientReducer(Collectives& group,
                                  std::vector<std::pair<std::string, torch::Tensor>> params,
                                  ReducerOptions options)
     : group_(group), options_(options), alive_(std::make_shared<bool>(true)) {
-  // Reverse registration order; a new bucket when the current one is full or when dtype or
-  // device change (one flat buffer holds one dtype on one device). The first bucket is capped
-  // at first_bucket_cap_bytes, as PyTorch's DDP does, so the first all-reduce starts early.
-  std::vector<int64_t> numels;
+  // Reverse registration order, the order backward produces gradients in. As PyTorch's DDP
+  // does, a parameter joins the open bucket and the bucket closes once it holds its cap or more
+  // (a large weight rides in the first bucket instead of waiting for the last one); the first
+  // bucket's cap is first_bucket_cap_bytes, so its all-reduce starts early. A dtype or device
+  // change also starts a bucket (one flat buffer holds one dtype on one device).
+  std::vector<int64_t> numels;  // per bucket (one dtype each)
+  bool open = false;
   for (auto it = params.rbegin(); it != params.rend(); ++it) {
     if (!it->second.requires_grad()) continue;
     const torch::Tensor& p = it->second;
-    int64_t bytes = p.numel() * static_cast<int64_t>(p.element_size());
-    bool fresh = buckets_.empty();
-    if (!fresh) {
-      const Slot& last = slots_[buckets_.back().slots.back()];
-      fresh = last.param.scalar_type() != p.scalar_type() || last.param.device() != p.device() ||
-              (numels.back() * static_cast<int64_t>(p.element_size()) + bytes >
-               (buckets_.size() == 1 ? options_.first_bucket_cap_bytes : options_.bucket_cap_bytes));
+    if (open) {
+      const torch::Tensor& last = slots_[buckets_.back().slots.back()].param;
+      open = last.scalar_type() == p.scalar_type() && last.device() == p.device();
     }
-    if (fresh) {
+    if (!open) {
       buckets_.emplace_back();
       numels.push_back(0);
+      open = true;
     }
     Slot s;
     s.name = it->first;
@@ -62,6 +62,8 @@ GradientReducer::GradientReducer(Collectives& group,
     numels.back() += p.numel();
     buckets_.back().slots.push_back(slots_.size());
     slots_.push_back(std::move(s));
+    int64_t cap = buckets_.size() == 1 ? options_.first_bucket_cap_bytes : options_.bucket_cap_bytes;
+    if (numels.back() * static_cast<int64_t>(p.element_size()) >= cap) open = false;
   }
   for (size_t b = 0; b < buckets_.size(); ++b) {
     Bucket& bucket = buckets_[b];

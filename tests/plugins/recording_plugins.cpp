@@ -289,8 +289,8 @@ class LossRecorder : public Callback {
   double backward_loss_ = 0;
 };
 
-// Asks the trainer to stop on one rank only, as an early-stopping callback fed rank-local
-// metrics could: every rank must still stop at the same step.
+// Asks the trainer to stop on one rank only (rank -1: on every rank), as an early-stopping
+// callback fed rank-local metrics could: every rank must still stop at the same step.
 class RankStopper : public Callback {
  public:
   static PluginInfo info() {
@@ -303,7 +303,7 @@ class RankStopper : public Callback {
 
   void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
                           int64_t /*batch_idx*/) override {
-    if (global_rank() == rank_ && global_step() >= step_ && context() != nullptr)
+    if ((rank_ < 0 || global_rank() == rank_) && global_step() >= step_ && context() != nullptr)
       volt::detail::host().request_stop(context(), "rank_stopper");
   }
 

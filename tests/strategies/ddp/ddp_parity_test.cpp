@@ -28,7 +28,8 @@ TEST_CASE("ddp on 2 processes matches one process on the union of the batches",
   TempDir tmp("ddp-parity");
   for (int64_t accumulate : {1, 2}) {
     auto expected = reference(tmp, accumulate);
-    // 0.0001 MiB puts every parameter in its own bucket; 0.0008 MiB groups a few; 25 holds all.
+    // 0.0001 MiB closes a bucket after nearly every parameter; 0.0008 MiB groups a few; 25
+    // holds all.
     for (const char* cap : {"0.0001", "0.0008", "25"}) {
       std::string tag = "ddp-" + std::to_string(accumulate) + "-" + cap;
       ProcessResult r = run(fit_args(tmp / tag / "root", 16, 2,
@@ -83,26 +84,33 @@ TEST_CASE("processes started outside Volt join through torchrun's variables", "[
   CHECK(max_relative_difference(weights(only_checkpoint(tmp / "root")), expected) <= 1e-5);
 }
 
-// PyTorch's DDP: by default the first bucket holds at most 1 MiB and the others 25 MiB; a
-// bucket_cap_mb given applies to all. mlp 512 -> 512 -> 3, in reverse order: the last layer
-// (6 KiB) and the first bias fill the first bucket, and the 1 MiB first weight does not fit:
-// two buckets by default, one with bucket_cap_mb=25.
-TEST_CASE("the default first gradient bucket holds 1 MiB, as PyTorch's", "[ddp][e2e]") {
+// PyTorch's DDP: parameters join buckets in reverse order, and a bucket closes once it holds
+// its cap or more (the first bucket's cap is 1 MiB by default, the others' 25 MiB; a
+// bucket_cap_mb given applies to all). mlp 512 -> 512 -> 3: the last layer, the first bias and
+// the 1 MiB first weight make one bucket (the weight does not wait for a later one). With a
+// second 512 x 512 layer, that layer's weight closes the first bucket and the first layer
+// makes a second; bucket_cap_mb=25 holds everything in one.
+TEST_CASE("gradient buckets close at their cap, the first at 1 MiB, as PyTorch's", "[ddp][e2e]") {
   TempDir tmp("ddp-buckets");
-  const std::vector<std::string> model{
-      "--model.in_features=512", "--model.hidden_sizes=[512]", "--data.shape=[512]",
-      "--trainer.limit_train_batches=1", "--trainer.limit_val_batches=0",
-      "--strategy=ddp", "--trainer.devices=2"};
-  for (const auto& [cap, buckets] : {std::pair<std::string, std::string>{"", "2"},
-                                     {"--strategy.bucket_cap_mb=25", "1"}}) {
-    std::vector<std::string> extra = model;
-    if (!cap.empty()) extra.push_back(cap);
-    const std::string tag = "run" + buckets;
+  struct Case {
+    std::string hidden, cap, buckets;
+    int64_t numel;
+  };
+  const int64_t layer = 512 * 512 + 512, last = 512 * 3 + 3;
+  const std::vector<Case> cases{{"[512]", "", "1", layer + last},
+                               {"[512,512]", "", "2", 2 * layer + last},
+                               {"[512,512]", "--strategy.bucket_cap_mb=25", "1", 2 * layer + last}};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    std::vector<std::string> extra{"--model.in_features=512", "--model.hidden_sizes=" + c.hidden,
+                                   "--data.shape=[512]", "--trainer.limit_train_batches=1",
+                                   "--trainer.limit_val_batches=0", "--strategy=ddp", "--trainer.devices=2"};
+    if (!c.cap.empty()) extra.push_back(c.cap);
+    const std::string tag = "run" + std::to_string(i);
     ProcessResult r = run(fit_args(tmp / tag / "root", 16, 1, extra), tmp, tag);
-    INFO(cap << "\n" << describe(r));
+    INFO(c.hidden << " " << c.cap << "\n" << describe(r));
     REQUIRE(r.exit_code == 0);
-    CHECK(r.out.find("ddp: " + buckets + " gradient buckets, " +
-                     std::to_string(4 * (512 * 512 + 512 + 512 * 3 + 3)) +
+    CHECK(r.out.find("ddp: " + c.buckets + " gradient buckets, " + std::to_string(4 * c.numel) +
                      " bytes all-reduced per step") != std::string::npos);
   }
 }

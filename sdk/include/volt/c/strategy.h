@@ -43,6 +43,10 @@ typedef struct volt_strategy_info {
   const char* accelerator;      /* "cpu" or "cuda" */
 } volt_strategy_info;
 
+/* An all-reduce in flight (ABI 1.4), started by start_reduce and ended by finish_reduce. Its
+ * type is the strategy's own; the host only passes the pointer back. */
+typedef struct volt_pending_reduce volt_pending_reduce;
+
 /* Receives a tensor map for checkpointing: fully qualified name -> borrowed handle. */
 typedef volt_tensor_visitor volt_state_visitor;
 
@@ -83,6 +87,23 @@ typedef struct volt_strategy {
    * holding rank src's values on every rank. Every rank must call it. [main-thread] */
   volt_error* (*broadcast)(struct volt_strategy* self, volt_tensor* tensor, int32_t src,
                            volt_tensor** out);
+
+  /* --- since ABI 1.4 --- */
+  /* (optional) Starts the all-reduce that `reduce` does and returns without waiting for the
+   * other ranks. `tensor` is borrowed for the call only (the strategy copies what it sends).
+   * On success *out is a pending reduction that the caller owns and must end with
+   * finish_reduce exactly once, before teardown; on error *out is left unset. Every rank must
+   * start the same reductions in the same order relative to its other collectives.
+   * [main-thread] */
+  volt_error* (*start_reduce)(struct volt_strategy* self, volt_tensor* tensor, int32_t op,
+                              volt_pending_reduce** out);
+  /* (optional; present whenever start_reduce is) Ends `pending`. With `out` non-NULL it waits
+   * for the reduction and stores a new reference to the result in *out; with `out` NULL it
+   * gives the reduction up without waiting (cleanup after an error; the strategy lets it
+   * finish in the background). `pending` is freed when this returns, also on error.
+   * [main-thread] */
+  volt_error* (*finish_reduce)(struct volt_strategy* self, volt_pending_reduce* pending,
+                               volt_tensor** out);
 } volt_strategy;
 
 #ifdef __cplusplus

@@ -141,6 +141,18 @@ inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
   a->table.broadcast = [](volt_strategy* s, volt_tensor* t, int32_t src, volt_tensor** out) {
     return guard([&] { *out = new_ref(A::obj(s).broadcast(unwrap(t), src)); });
   };
+  // The pending handle is the PendingReduce itself, owned by the host until finish_reduce.
+  a->table.start_reduce = [](volt_strategy* s, volt_tensor* t, int32_t op, volt_pending_reduce** out) {
+    return guard([&] {
+      *out = reinterpret_cast<volt_pending_reduce*>(
+          A::obj(s).start_reduce(unwrap(t), static_cast<Reduce>(op)).release());
+    });
+  };
+  a->table.finish_reduce = [](volt_strategy* /*s*/, volt_pending_reduce* pending, volt_tensor** out) {
+    std::unique_ptr<PendingReduce> owned(reinterpret_cast<PendingReduce*>(pending));
+    if (out == nullptr) return static_cast<volt_error*>(nullptr);
+    return guard([&] { *out = new_ref(owned->wait()); });
+  };
   return &a->table;
 }
 

@@ -4,6 +4,8 @@
 
 #include <volt/sdk/refs.hpp>
 
+#include <memory>
+
 namespace volt {
 
 // The cluster environment the host detected (ABI 1.3): where this process sits and where the
@@ -29,6 +31,26 @@ struct StrategyInfo {
   std::string root_device = "cpu";
 };
 
+// An all-reduce in flight (Strategy::start_reduce). wait() gives the result; destroying it
+// without wait() gives the reduction up (a strategy lets its collective finish in the
+// background, since the other ranks take part in it too).
+class PendingReduce {
+ public:
+  virtual ~PendingReduce() = default;
+  virtual torch::Tensor wait() = 0;
+};
+
+// A reduction that was done before it was handed out: the default for strategies without
+// asynchronous collectives.
+class ReadyReduce final : public PendingReduce {
+ public:
+  explicit ReadyReduce(torch::Tensor result) : result_(std::move(result)) {}
+  torch::Tensor wait() override { return result_; }
+
+ private:
+  torch::Tensor result_;
+};
+
 class Strategy : public PluginBase {
  public:
   virtual StrategyInfo setup_environment() = 0;
@@ -41,6 +63,11 @@ class Strategy : public PluginBase {
   }
   virtual void optimizer_step(ModuleRef /*module*/, OptimizerRef optimizer) { optimizer.step(); }
   virtual torch::Tensor reduce(const torch::Tensor& t, Reduce /*op*/) { return t; }
+  // reduce() without waiting for the other ranks (ABI 1.4): every rank starts the same
+  // reductions in the same order. The default reduces at once.
+  virtual std::unique_ptr<PendingReduce> start_reduce(const torch::Tensor& t, Reduce op) {
+    return std::make_unique<ReadyReduce>(reduce(t, op));
+  }
   // Rank `src`'s tensor on every rank (Lightning's strategy.broadcast).
   virtual torch::Tensor broadcast(const torch::Tensor& t, int32_t /*src*/) { return t; }
   virtual void barrier(const std::string& /*name*/) {}

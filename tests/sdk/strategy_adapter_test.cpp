@@ -1,0 +1,131 @@
+// The C++ layer's strategy table (sdk/include/volt/sdk/adapters.hpp), ABI 1.4's
+// start_reduce / finish_reduce: the pending reduction crosses as an opaque pointer that
+// finish_reduce frees exactly once (after waiting, after an error, or given up unwaited), and
+// exceptions come back as error values.
+#include "runtime/host_api.hpp"
+
+#include <volt/sdk.hpp>
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+struct Counters {
+  int waited = 0;
+  int destroyed = 0;
+};
+
+// Sums as if over 3 ranks holding the same tensor; the pending reduction counts its wait and
+// its destruction, and can fail instead of giving a result.
+class CountingPending final : public volt::PendingReduce {
+ public:
+  CountingPending(torch::Tensor t, Counters& c, bool fail) : t_(std::move(t)), c_(c), fail_(fail) {}
+  ~CountingPending() override { ++c_.destroyed; }
+  torch::Tensor wait() override {
+    ++c_.waited;
+    if (fail_) throw volt::Error(VOLT_ERROR_UNAVAILABLE, "rank 1 went away");
+    return t_ * 3;
+  }
+
+ private:
+  torch::Tensor t_;
+  Counters& c_;
+  bool fail_;
+};
+
+class ThreeRanks final : public volt::Strategy {
+ public:
+  explicit ThreeRanks(Counters& c) : c_(c) {}
+  volt::StrategyInfo setup_environment() override { return {}; }
+  void batch_to_device(volt::Batch& /*batch*/) override {}
+  std::unique_ptr<volt::PendingReduce> start_reduce(const torch::Tensor& t, volt::Reduce op) override {
+    if (op == volt::Reduce::Min) throw volt::Error(VOLT_ERROR_UNIMPLEMENTED, "no min here");
+    return std::make_unique<CountingPending>(t.clone(), c_, op == volt::Reduce::Max);
+  }
+
+ private:
+  Counters& c_;
+};
+
+struct Table {
+  explicit Table(std::shared_ptr<volt::Strategy> s) : table(volt::detail::adapt(std::move(s))) {}
+  ~Table() { table->destroy(table); }
+  volt_strategy* table;
+};
+
+std::string take_message(volt_error* e) {
+  REQUIRE(e != nullptr);
+  std::string m = volt::detail::host().error_message(e);
+  volt::detail::host().error_free(e);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("start_reduce and finish_reduce cross the C table", "[sdk][strategy]") {
+  volt::host::host_api();  // the C++ layer's helpers need the host table
+  Counters c;
+  Table t(std::make_shared<ThreeRanks>(c));
+  REQUIRE(t.table->struct_size >= VOLT_STRUCT_SIZE(volt_strategy, finish_reduce));
+  at::Tensor x = at::tensor({1.0, 2.5});
+
+  SECTION("waited: the result is a new reference, the pending reduction freed") {
+    volt_pending_reduce* pending = nullptr;
+    REQUIRE(t.table->start_reduce(t.table, volt::borrow(x), VOLT_REDUCE_SUM, &pending) == nullptr);
+    REQUIRE(pending != nullptr);
+    CHECK(c.destroyed == 0);
+    volt_tensor* out = nullptr;
+    REQUIRE(t.table->finish_reduce(t.table, pending, &out) == nullptr);
+    CHECK(torch::equal(volt::unwrap(out), at::tensor({3.0, 7.5})));
+    volt::release_ref(out);
+    CHECK(c.waited == 1);
+    CHECK(c.destroyed == 1);
+  }
+  SECTION("given up: freed without waiting") {
+    volt_pending_reduce* pending = nullptr;
+    REQUIRE(t.table->start_reduce(t.table, volt::borrow(x), VOLT_REDUCE_SUM, &pending) == nullptr);
+    CHECK(t.table->finish_reduce(t.table, pending, nullptr) == nullptr);
+    CHECK(c.waited == 0);
+    CHECK(c.destroyed == 1);
+  }
+  SECTION("a failed wait is an error value, and the pending reduction is still freed") {
+    volt_pending_reduce* pending = nullptr;
+    REQUIRE(t.table->start_reduce(t.table, volt::borrow(x), VOLT_REDUCE_MAX, &pending) == nullptr);
+    volt_tensor* out = nullptr;
+    CHECK(take_message(t.table->finish_reduce(t.table, pending, &out)) == "rank 1 went away");
+    CHECK(out == nullptr);
+    CHECK(c.destroyed == 1);
+  }
+  SECTION("a failed start is an error value and leaves nothing pending") {
+    volt_pending_reduce* pending = nullptr;
+    CHECK(take_message(t.table->start_reduce(t.table, volt::borrow(x), VOLT_REDUCE_MIN, &pending)) ==
+          "no min here");
+    CHECK(pending == nullptr);
+    CHECK(c.destroyed == 0);
+  }
+}
+
+TEST_CASE("a strategy without asynchronous collectives reduces at start_reduce", "[sdk][strategy]") {
+  volt::host::host_api();
+  // volt::Strategy's default start_reduce wraps reduce(); single_device-like: the identity.
+  class Doubling final : public volt::Strategy {
+   public:
+    volt::StrategyInfo setup_environment() override { return {}; }
+    void batch_to_device(volt::Batch& /*batch*/) override {}
+    torch::Tensor reduce(const torch::Tensor& t, volt::Reduce /*op*/) override {
+      ++calls;
+      return t * 2;
+    }
+    int calls = 0;
+  };
+  auto strategy = std::make_shared<Doubling>();
+  Table t(strategy);
+  at::Tensor x = at::tensor({4.0});
+  volt_pending_reduce* pending = nullptr;
+  REQUIRE(t.table->start_reduce(t.table, volt::borrow(x), VOLT_REDUCE_SUM, &pending) == nullptr);
+  CHECK(strategy->calls == 1);  // done before start_reduce returned
+  volt_tensor* out = nullptr;
+  REQUIRE(t.table->finish_reduce(t.table, pending, &out) == nullptr);
+  CHECK(volt::unwrap(out).item<double>() == 8.0);
+  volt::release_ref(out);
+}
