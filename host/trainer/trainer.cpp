@@ -12,6 +12,13 @@ namespace volt::host {
 
 namespace {
 
+// The value of a one-element tensor a plugin returned, releasing the reference.
+double take_scalar(volt_tensor* t) {
+  double v = volt::unwrap(t).item<double>();
+  volt::release_ref(t);
+  return v;
+}
+
 // Host capacity for tensors in one batch (datamodule get_batch).
 constexpr size_t kMaxBatchTensors = 16;
 
@@ -184,14 +191,18 @@ void Trainer::share_log_dir() {
 
 bool Trainer::any_rank(bool local) {
   if (info_.world_size <= 1) return local;
+  return reduce_flag(local ? 1.0 : 0.0, VOLT_REDUCE_MAX) > 0.5;
+}
+
+double Trainer::reduce_flag(double value, int32_t op) {
   volt_tensor* out = nullptr;
-  at::Tensor flag = at::full({1}, local ? 1.0 : 0.0,
-                             at::TensorOptions().dtype(at::kFloat).device(root_device_));
-  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(flag), VOLT_REDUCE_MAX, &out),
+  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(flag_tensor(value)), op, &out),
                     "reduce");
-  bool any = volt::unwrap(out).item<double>() > 0.5;
-  volt::release_ref(out);
-  return any;
+  return take_scalar(out);
+}
+
+at::Tensor Trainer::flag_tensor(double value) const {
+  return at::full({1}, value, at::TensorOptions().dtype(at::kFloat).device(root_device_));
 }
 
 namespace {
@@ -213,9 +224,7 @@ class StrategyPendingSum final : public PendingSum {
   double wait() override {
     volt_tensor* out = nullptr;
     strategy_.check(finish_(strategy_.get(), std::exchange(pending_, nullptr), &out), "finish_reduce");
-    double sum = volt::unwrap(out).item<double>();
-    volt::release_ref(out);
-    return sum;
+    return take_scalar(out);
   }
 
  private:
@@ -237,21 +246,14 @@ class FinishedSum final : public PendingSum {
 }  // namespace
 
 std::unique_ptr<PendingSum> Trainer::start_stop_sum(double value) {
-  at::Tensor flag = at::full({1}, value, at::TensorOptions().dtype(at::kFloat).device(root_device_));
   auto start = c_.strategy.optional(&volt_strategy::start_reduce,
                                     VOLT_FIELD_END(volt_strategy, start_reduce));
   auto finish = c_.strategy.optional(&volt_strategy::finish_reduce,
                                      VOLT_FIELD_END(volt_strategy, finish_reduce));
-  if (start == nullptr || finish == nullptr) {
-    volt_tensor* out = nullptr;
-    c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(flag), VOLT_REDUCE_SUM, &out),
-                      "reduce");
-    double sum = volt::unwrap(out).item<double>();
-    volt::release_ref(out);
-    return std::make_unique<FinishedSum>(sum);
-  }
+  if (start == nullptr || finish == nullptr)
+    return std::make_unique<FinishedSum>(reduce_flag(value, VOLT_REDUCE_SUM));
   volt_pending_reduce* pending = nullptr;
-  c_.strategy.check(start(c_.strategy.get(), volt::borrow(flag), VOLT_REDUCE_SUM, &pending),
+  c_.strategy.check(start(c_.strategy.get(), volt::borrow(flag_tensor(value)), VOLT_REDUCE_SUM, &pending),
                     "start_reduce");
   return std::make_unique<StrategyPendingSum>(c_.strategy, finish, pending);
 }

@@ -86,6 +86,9 @@ class Trainer : public TrainerServices {
   bool any_rank(bool local);
   // Starts a sum of `value` over the ranks for the step-boundary stop vote.
   std::unique_ptr<PendingSum> start_stop_sum(double value);
+  // `value` reduced over the ranks with `op` (VOLT_REDUCE_*), blocking.
+  double reduce_flag(double value, int32_t op);
+  at::Tensor flag_tensor(double value) const;  // one float on the root device
 
   // --- hooks (trainer.cpp) ---
   void call_hook(int32_t hook, volt_hook_args args = {});
