@@ -106,7 +106,6 @@ class Ddp : public Strategy {
   }
 
   torch::Tensor reduce(const torch::Tensor& t, Reduce op) override {
-    if (!group_) return t;
     return start_reduce(t, op)->wait();
   }
 

@@ -16,7 +16,8 @@ struct Counters {
 };
 
 // Sums as if over 3 ranks holding the same tensor; the pending reduction counts its wait and
-// its destruction, and can fail instead of giving a result.
+// its destruction. The failure paths are chosen by the op: Max fails in wait(), Min already
+// in start_reduce.
 class CountingPending final : public volt::PendingReduce {
  public:
   CountingPending(torch::Tensor t, Counters& c, bool fail) : t_(std::move(t)), c_(c), fail_(fail) {}
@@ -39,7 +40,7 @@ class ThreeRanks final : public volt::Strategy {
   volt::StrategyInfo setup_environment() override { return {}; }
   void batch_to_device(volt::Batch& /*batch*/) override {}
   std::unique_ptr<volt::PendingReduce> start_reduce(const torch::Tensor& t, volt::Reduce op) override {
-    if (op == volt::Reduce::Min) throw volt::Error(VOLT_ERROR_UNIMPLEMENTED, "no min here");
+    if (op == volt::Reduce::Min) throw volt::Error(VOLT_ERROR_UNAVAILABLE, "rank 2 never joined");
     return std::make_unique<CountingPending>(t.clone(), c_, op == volt::Reduce::Max);
   }
 
@@ -99,7 +100,7 @@ TEST_CASE("start_reduce and finish_reduce cross the C table", "[sdk][strategy]")
   SECTION("a failed start is an error value and leaves nothing pending") {
     volt_pending_reduce* pending = nullptr;
     CHECK(take_message(t.table->start_reduce(t.table, volt::borrow(x), VOLT_REDUCE_MIN, &pending)) ==
-          "no min here");
+          "rank 2 never joined");
     CHECK(pending == nullptr);
     CHECK(c.destroyed == 0);
   }

@@ -42,10 +42,6 @@ class FakeAllReduce {
     std::lock_guard<std::mutex> lock(mutex_);
     return sums_.size();
   }
-  int boundary_of(int rank) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return boundary_[static_cast<size_t>(rank)];
-  }
   void at_boundary(int rank, int b) {
     std::lock_guard<std::mutex> lock(mutex_);
     boundary_[static_cast<size_t>(rank)] = b;
