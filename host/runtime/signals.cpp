@@ -55,6 +55,9 @@ std::string slurm_job_id() {
 
 int stop_signal() { return g_stop_signal.load(); }
 
-bool take_requeue_request() { return g_requeue.exchange(false); }
+// Asked at every step boundary: a plain load first, so the common case is no locked exchange.
+bool take_requeue_request() {
+  return g_requeue.load(std::memory_order_relaxed) && g_requeue.exchange(false);
+}
 
 }  // namespace volt::host

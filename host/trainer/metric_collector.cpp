@@ -123,7 +123,9 @@ void MetricCollector::log(MetricScope scope, int32_t hook, const volt_log_args& 
       throw Error(VOLT_ERROR_INVALID_ARGUMENT,
                   "log('" + name + "'): expected a one-element tensor, got shape " +
                       c10::str(t.sizes()));
-    value = t.dim() == 0 ? t.detach() : t.detach().reshape({});  // reshape costs an op per step
+    // variable_data(): detach's result without a trip through the dispatcher (the logged value
+    // is only read, so it needs no shared version counter). reshape costs an op per step.
+    value = t.dim() == 0 ? t.variable_data() : t.variable_data().reshape({});
     if (!value.is_floating_point()) value = value.to(at::kFloat);
   } else {
     value = at::scalar_tensor(a.scalar, at::kDouble);
@@ -139,12 +141,16 @@ void MetricCollector::log(MetricScope scope, int32_t hook, const volt_log_args& 
   e.prog_bar = a.prog_bar;
   e.sync_dist = a.sync_dist && !a.rank_zero_only;
   e.reduce = a.reduce_fx;
-  if (a.prog_bar) prog_bar_names_[name] = true;
+  if (a.prog_bar && !e.prog_bar_listed) {
+    prog_bar_names_[name] = true;
+    e.prog_bar_listed = true;
+  }
 
   if (on_step) {
     e.step_value = synced(value, e.sync_dist, e.reduce);
     e.step_pending = true;
-    callback_metrics_[name] = e.step_value;
+    if (e.callback_slot == nullptr) e.callback_slot = &callback_metrics_[name];
+    *e.callback_slot = e.step_value;
     if (on_epoch) callback_metrics_[name + "_step"] = e.step_value;
   }
   if (on_epoch) {

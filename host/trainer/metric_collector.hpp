@@ -28,6 +28,9 @@ class MetricCollector {
   using SyncFn = std::function<at::Tensor(const at::Tensor&, int32_t op)>;
 
   explicit MetricCollector(SyncFn sync = nullptr) : sync_(std::move(sync)) {}
+  // Entries point into callback_metrics_.
+  MetricCollector(const MetricCollector&) = delete;
+  MetricCollector& operator=(const MetricCollector&) = delete;
 
   // Records one self.log call made from `hook` (VOLT_HOOK_*). Throws volt::Error when the
   // hook may not log or options contradict the hook's rules. `batch_size` is used when
@@ -61,6 +64,9 @@ class MetricCollector {
     bool step_pending = false;
     at::Tensor accumulated;  // mean: sum of value*batch_size; others: running reduction
     double weight = 0;       // mean: sum of batch sizes
+    // Found once, so that a step's self.log looks its name up only in `entries`:
+    at::Tensor* callback_slot = nullptr;  // callback_metrics_[name] (map nodes stay put)
+    bool prog_bar_listed = false;         // in prog_bar_names_
   };
   struct Scope {
     std::unordered_map<std::string, Entry> entries;
@@ -71,7 +77,7 @@ class MetricCollector {
 
   SyncFn sync_;
   Scope scopes_[3];
-  std::map<std::string, at::Tensor> callback_metrics_;
+  std::map<std::string, at::Tensor> callback_metrics_;  // never erased from
   std::map<std::string, bool> prog_bar_names_;
 };
 

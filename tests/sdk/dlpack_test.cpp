@@ -1,6 +1,7 @@
-// volt::to_dlpack (sdk/include/volt/sdk/core.hpp) writes the common cases itself; it must
-// describe each tensor exactly as LibTorch's own at::toDLPack does, and round-trip through
-// volt::from_dlpack (at::fromDLPack) to the same values without a copy.
+// volt::to_dlpack and volt::from_dlpack (sdk/include/volt/sdk/core.hpp) write the common cases
+// themselves; they must describe and read each tensor exactly as LibTorch's own at::toDLPack
+// and at::fromDLPack do, round-trip without a copy, and hand each DLPack struct back to its
+// producer exactly once.
 #include <volt/sdk/core.hpp>
 
 #include <catch2/catch.hpp>
@@ -63,6 +64,97 @@ TEST_CASE("a tensor exported with to_dlpack outlives the caller's reference", "[
   REQUIRE(dl->dl_tensor.ndim == 1);
   CHECK(static_cast<const float*>(dl->dl_tensor.data)[2] == 7.0f);
   dl->deleter(dl);
+}
+
+// A DLPack struct as a C producer would write it: its own memory, shape and (optional)
+// strides, and a deleter that counts its calls.
+struct CProducer {
+  std::vector<float> data;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides;
+  volt_dl_managed_tensor managed{};
+  int deleted = 0;
+
+  volt_dl_managed_tensor* make(bool with_strides) {
+    volt_dl_tensor& d = managed.dl_tensor;
+    d.data = data.data();
+    d.device = {VOLT_DL_CPU, 0};
+    d.ndim = static_cast<int32_t>(shape.size());
+    d.dtype = {VOLT_DL_FLOAT, 32, 1};
+    d.shape = shape.data();
+    d.strides = with_strides ? strides.data() : nullptr;
+    d.byte_offset = 0;
+    managed.manager_ctx = this;
+    managed.deleter = [](volt_dl_managed_tensor* self) {
+      ++static_cast<CProducer*>(self->manager_ctx)->deleted;
+    };
+    return &managed;
+  }
+};
+
+TEST_CASE("from_dlpack reads a C producer's tensor in place and returns it once",
+          "[sdk][dlpack]") {
+  CProducer p;
+  p.data = {0, 1, 2, 3, 4, 5};
+  p.shape = {2, 3};
+  p.strides = {1, 2};  // column-major: element (i, j) at i + 2 j
+
+  SECTION("without strides: row-major") {
+    {
+      at::Tensor t = volt::from_dlpack(p.make(false));
+      CHECK(t.data_ptr() == p.data.data());
+      CHECK(torch::equal(t, torch::arange(6, torch::kFloat).reshape({2, 3})));
+      CHECK(t.storage().nbytes() == 6 * sizeof(float));
+      at::Tensor view = t.select(0, 1);  // a view keeps the storage, so the struct stays taken
+      t = at::Tensor();
+      CHECK(p.deleted == 0);
+      CHECK(view[2].item<float>() == 5.0f);
+    }
+    CHECK(p.deleted == 1);
+  }
+  SECTION("with strides: as the strides say") {
+    {
+      at::Tensor t = volt::from_dlpack(p.make(true));
+      CHECK(t.strides() == at::IntArrayRef({1, 2}));
+      CHECK(torch::equal(t, torch::arange(6, torch::kFloat).reshape({3, 2}).t()));
+      CHECK(t.storage().nbytes() == 6 * sizeof(float));  // reaches element 1 + 2*2 = 5
+    }
+    CHECK(p.deleted == 1);
+  }
+  SECTION("an empty tensor spans no bytes") {
+    p.shape = {0, 3};
+    {
+      at::Tensor t = volt::from_dlpack(p.make(true));
+      CHECK(t.numel() == 0);
+      CHECK(t.storage().nbytes() == 0);
+    }
+    CHECK(p.deleted == 1);
+  }
+  SECTION("zero dimensions: one element") {
+    p.shape = {};
+    {
+      at::Tensor t = volt::from_dlpack(p.make(false));
+      CHECK(t.dim() == 0);
+      CHECK(t.item<float>() == 0.0f);
+    }
+    CHECK(p.deleted == 1);
+  }
+}
+
+TEST_CASE("from_dlpack reads what at::toDLPack exports, and leaves other dtypes to LibTorch",
+          "[sdk][dlpack]") {
+  at::Tensor base = torch::arange(24, torch::kFloat).reshape({2, 3, 4});
+  for (const at::Tensor& t : {base, base.transpose(0, 2), base.select(1, 2), base.reshape({24})[5]}) {
+    at::Tensor back = volt::from_dlpack(reinterpret_cast<volt_dl_managed_tensor*>(at::toDLPack(t)));
+    CHECK(back.data_ptr() == t.data_ptr());
+    CHECK(back.strides() == t.strides());
+    CHECK(torch::equal(back, t));
+  }
+  // Complex numbers have no fast path: at::fromDLPack reads them.
+  at::Tensor c = torch::complex(torch::arange(4, torch::kFloat), torch::ones({4}));
+  at::Tensor back = volt::from_dlpack(reinterpret_cast<volt_dl_managed_tensor*>(at::toDLPack(c)));
+  CHECK(back.scalar_type() == at::kComplexFloat);
+  CHECK(torch::equal(back, c));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ struct Adapter {
   std::shared_ptr<Object> object;
   std::string text;  // storage for strings returned to the host
   std::string key;   // a second one (a precision plugin's state_key)
+  BatchBuffer batch_buffer;  // for the Batch of batch hooks, batch_to_device, convert_input
 
   explicit Adapter(std::shared_ptr<Object> o) : object(std::move(o)) {
     table.struct_size = sizeof(table);
@@ -113,9 +114,9 @@ inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
   };
   a->table.batch_to_device = [](volt_strategy* s, volt_tensor** batch, size_t len) {
     return guard([&] {
-      Batch b = batch_from(batch, len);
-      A::obj(s).batch_to_device(b);
-      write_back(b, batch, len);
+      BorrowedBatch b(A::get(s).batch_buffer, batch, len);
+      A::obj(s).batch_to_device(b.get());
+      write_back(b.get(), batch, len);
     });
   };
   a->table.backward = [](volt_strategy* s, volt_module* m, volt_tensor* loss, bool sync) {
@@ -166,9 +167,9 @@ inline volt_precision* adapt(std::shared_ptr<PrecisionPlugin> o) {
   };
   a->table.convert_input = [](volt_precision* s, volt_tensor** batch, size_t len) {
     return guard([&] {
-      Batch b = batch_from(batch, len);
-      A::obj(s).convert_input(b);
-      write_back(b, batch, len);
+      BorrowedBatch b(A::get(s).batch_buffer, batch, len);
+      A::obj(s).convert_input(b.get());
+      write_back(b.get(), batch, len);
     });
   };
   a->table.forward_begin = [](volt_precision* s) { return guard([&] { A::obj(s).forward_begin(); }); };
@@ -231,7 +232,7 @@ inline volt_callback* adapt(std::shared_ptr<Callback> o) {
     return guard([&] {
       Callback& cb = A::obj(s);
       if (VOLT_HAS_FIELD(args, volt_hook_args, module)) cb.set_module(args->module);
-      dispatch_hook(cb, hook, args);
+      dispatch_hook(cb, hook, args, A::get(s).batch_buffer);
     });
   };
   a->table.is_monitoring = [](volt_callback* s) { return A::obj(s).is_monitoring(); };

@@ -115,10 +115,6 @@ static_assert(offsetof(volt_dl_managed_tensor, deleter) == offsetof(DLManagedTen
 
 namespace volt {
 
-inline at::Tensor from_dlpack(volt_dl_managed_tensor* dl) {
-  return at::fromDLPack(reinterpret_cast<DLManagedTensor*>(dl));
-}
-
 namespace detail {
 
 // One allocation per exported tensor: the DLPack struct and the tensor that keeps its storage,
@@ -144,7 +140,65 @@ inline bool dl_dtype(at::ScalarType type, volt_dl_dtype& out) {
   }
 }
 
+// The ATen dtype of the DLPack types dl_dtype produces; false for the rest.
+inline bool aten_dtype(const volt_dl_dtype& d, at::ScalarType& out) {
+  if (d.lanes != 1) return false;
+  switch (d.code * 1000 + d.bits) {
+    case VOLT_DL_FLOAT * 1000 + 32: out = at::kFloat; return true;
+    case VOLT_DL_FLOAT * 1000 + 64: out = at::kDouble; return true;
+    case VOLT_DL_FLOAT * 1000 + 16: out = at::kHalf; return true;
+    case VOLT_DL_BFLOAT * 1000 + 16: out = at::kBFloat16; return true;
+    case VOLT_DL_INT * 1000 + 64: out = at::kLong; return true;
+    case VOLT_DL_INT * 1000 + 32: out = at::kInt; return true;
+    case VOLT_DL_INT * 1000 + 16: out = at::kShort; return true;
+    case VOLT_DL_INT * 1000 + 8: out = at::kChar; return true;
+    case VOLT_DL_UINT * 1000 + 8: out = at::kByte; return true;
+    default: return false;
+  }
+}
+
+// The storage's deleter: hands the DLPack tensor back to its producer.
+inline void release_imported(void* ctx) {
+  auto* dl = static_cast<volt_dl_managed_tensor*>(ctx);
+  if (dl->deleter != nullptr) dl->deleter(dl);
+}
+
 }  // namespace detail
+
+// Every batch crosses here too. For a CPU tensor of a plain dtype the storage takes the DLPack
+// struct as its deleter context; at::fromDLPack wraps a std::function in another allocation
+// and builds the tensor through TensorMaker, about twice the work per tensor.
+inline at::Tensor from_dlpack(volt_dl_managed_tensor* dl) {
+  const volt_dl_tensor& d = dl->dl_tensor;
+  at::ScalarType type{};
+  if (d.device.device_type != VOLT_DL_CPU || d.byte_offset != 0 || d.ndim < 0 ||
+      !detail::aten_dtype(d.dtype, type))
+    return at::fromDLPack(reinterpret_cast<DLManagedTensor*>(dl));
+  at::IntArrayRef sizes(d.shape, static_cast<size_t>(d.ndim));
+  size_t item = d.dtype.bits / 8;
+  // Bytes the view spans: the element past the farthest one it reaches.
+  size_t nbytes = 0;
+  bool empty = false;
+  for (int64_t s : sizes) empty = empty || s == 0;
+  if (!empty) {
+    int64_t last = 0;
+    for (int32_t i = 0; i < d.ndim; ++i)
+      last += (d.shape[i] - 1) * (d.strides != nullptr ? d.strides[i] : 1);
+    int64_t contiguous = 1;
+    for (int64_t s : sizes) contiguous *= s;
+    nbytes = static_cast<size_t>(d.strides != nullptr ? last + 1 : contiguous) * item;
+  }
+  // From here the DataPtr owns `dl`: it is handed back also if what follows throws.
+  c10::DataPtr data(d.data, dl, &detail::release_imported, at::Device(at::kCPU));
+  c10::Storage storage(c10::Storage::use_byte_size_t(), nbytes, std::move(data), nullptr, false);
+  at::Tensor t = at::detail::make_tensor<c10::TensorImpl>(
+      std::move(storage), c10::DispatchKeySet(c10::DispatchKey::CPU), c10::scalarTypeToTypeMeta(type));
+  if (d.strides != nullptr)
+    t.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, at::IntArrayRef(d.strides, sizes.size()));
+  else
+    t.unsafeGetTensorImpl()->set_sizes_contiguous(sizes);
+  return t;
+}
 
 // Every batch crosses here, so the common case (CPU or CUDA, a plain dtype) is written out:
 // at::toDLPack costs several times more per tensor.

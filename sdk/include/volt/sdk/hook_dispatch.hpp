@@ -2,6 +2,7 @@
 // LightningModules and Callbacks alike.
 #pragma once
 
+#include <volt/sdk/borrowed_batch.hpp>
 #include <volt/sdk/callback.hpp>
 #include <volt/sdk/module.hpp>
 
@@ -9,19 +10,17 @@
 
 namespace volt::detail {
 
-inline Batch batch_from(volt_tensor* const* tensors, size_t len) {
-  Batch b;
-  b.reserve(len);
-  for (size_t i = 0; i < len; ++i) b.push_back(unwrap(tensors[i]));
-  return b;
-}
-
+// `buffer`: the adapter's, for the batch hooks' Batch (borrowed_batch.hpp).
 template <class Target>
-void dispatch_hook(Target& t, int32_t hook, const volt_hook_args* a) {
+void dispatch_hook(Target& t, int32_t hook, const volt_hook_args* a, BatchBuffer& buffer) {
   constexpr bool kIsModule = std::is_base_of_v<LightningModule, Target>;
   static const torch::Tensor kNone;
   auto stage = static_cast<Stage>(a->stage);
-  auto batch = [&] { return batch_from(a->batch, a->batch_len); };
+  // Calls `f` with the hook's batch, which lives for that call.
+  auto with_batch = [&](auto&& f) {
+    BorrowedBatch b(buffer, a->batch, a->batch_len);
+    f(b.get());
+  };
   auto outputs = [&]() -> const torch::Tensor& { return a->outputs ? unwrap(a->outputs) : kNone; };
   switch (hook) {
     case VOLT_HOOK_SETUP: t.setup(stage); break;
@@ -38,24 +37,32 @@ void dispatch_hook(Target& t, int32_t hook, const volt_hook_args* a) {
     case VOLT_HOOK_ON_TRAIN_END: t.on_train_end(); break;
     case VOLT_HOOK_ON_TRAIN_EPOCH_START: t.on_train_epoch_start(); break;
     case VOLT_HOOK_ON_TRAIN_EPOCH_END: t.on_train_epoch_end(); break;
-    case VOLT_HOOK_ON_TRAIN_BATCH_START: t.on_train_batch_start(batch(), a->batch_idx); break;
-    case VOLT_HOOK_ON_TRAIN_BATCH_END: t.on_train_batch_end(outputs(), batch(), a->batch_idx); break;
+    case VOLT_HOOK_ON_TRAIN_BATCH_START:
+      with_batch([&](const Batch& b) { t.on_train_batch_start(b, a->batch_idx); });
+      break;
+    case VOLT_HOOK_ON_TRAIN_BATCH_END:
+      with_batch([&](const Batch& b) { t.on_train_batch_end(outputs(), b, a->batch_idx); });
+      break;
     case VOLT_HOOK_ON_VALIDATION_START: t.on_validation_start(); break;
     case VOLT_HOOK_ON_VALIDATION_END: t.on_validation_end(); break;
     case VOLT_HOOK_ON_VALIDATION_EPOCH_START: t.on_validation_epoch_start(); break;
     case VOLT_HOOK_ON_VALIDATION_EPOCH_END: t.on_validation_epoch_end(); break;
     case VOLT_HOOK_ON_VALIDATION_BATCH_START:
-      t.on_validation_batch_start(batch(), a->batch_idx);
+      with_batch([&](const Batch& b) { t.on_validation_batch_start(b, a->batch_idx); });
       break;
     case VOLT_HOOK_ON_VALIDATION_BATCH_END:
-      t.on_validation_batch_end(outputs(), batch(), a->batch_idx);
+      with_batch([&](const Batch& b) { t.on_validation_batch_end(outputs(), b, a->batch_idx); });
       break;
     case VOLT_HOOK_ON_TEST_START: t.on_test_start(); break;
     case VOLT_HOOK_ON_TEST_END: t.on_test_end(); break;
     case VOLT_HOOK_ON_TEST_EPOCH_START: t.on_test_epoch_start(); break;
     case VOLT_HOOK_ON_TEST_EPOCH_END: t.on_test_epoch_end(); break;
-    case VOLT_HOOK_ON_TEST_BATCH_START: t.on_test_batch_start(batch(), a->batch_idx); break;
-    case VOLT_HOOK_ON_TEST_BATCH_END: t.on_test_batch_end(outputs(), batch(), a->batch_idx); break;
+    case VOLT_HOOK_ON_TEST_BATCH_START:
+      with_batch([&](const Batch& b) { t.on_test_batch_start(b, a->batch_idx); });
+      break;
+    case VOLT_HOOK_ON_TEST_BATCH_END:
+      with_batch([&](const Batch& b) { t.on_test_batch_end(outputs(), b, a->batch_idx); });
+      break;
     case VOLT_HOOK_ON_PREDICT_START: t.on_predict_start(); break;
     case VOLT_HOOK_ON_PREDICT_END: t.on_predict_end(); break;
     case VOLT_HOOK_ON_PREDICT_EPOCH_START: t.on_predict_epoch_start(); break;

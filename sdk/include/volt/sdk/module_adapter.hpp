@@ -33,6 +33,7 @@ struct ModuleAdapter {
   volt_module table{};
   std::shared_ptr<LightningModule> module;
   std::string hparams_text;
+  BatchBuffer batch_buffer;  // for the Batch of steps and batch hooks
 
   explicit ModuleAdapter(std::shared_ptr<LightningModule> m) : module(std::move(m)) {
     table.struct_size = sizeof(table);
@@ -40,8 +41,10 @@ struct ModuleAdapter {
     table.destroy = [](volt_module* self) { delete &get(self); };
     table.step = [](volt_module* self, const volt_step_args* a, volt_step_result* r) {
       return guard([&] {
-        LightningModule& m = *get(self).module;
-        Batch batch = batch_from(a->batch, a->batch_len);
+        ModuleAdapter& me = get(self);
+        LightningModule& m = *me.module;
+        BorrowedBatch borrowed(me.batch_buffer, a->batch, a->batch_len);
+        const Batch& batch = borrowed.get();
         torch::Tensor out;
         switch (a->step) {
           case VOLT_STEP_TRAINING: out = m.training_step(batch, a->batch_idx); break;
@@ -87,7 +90,10 @@ struct ModuleAdapter {
       return guard([&] { get(self).module->train(training); });
     };
     table.on_hook = [](volt_module* self, int32_t hook, const volt_hook_args* a) {
-      return guard([&] { dispatch_hook(*get(self).module, hook, a); });
+      return guard([&] {
+        ModuleAdapter& me = get(self);
+        dispatch_hook(*me.module, hook, a, me.batch_buffer);
+      });
     };
     table.hparams_json = [](volt_module* self) {
       ModuleAdapter& me = get(self);

@@ -63,7 +63,7 @@ class TensorDataModule : public DataModule {
       if (t.size(0) != tensors.front().size(0))
         throw Error("tensors of one split must have the same number of samples");
     data_[static_cast<size_t>(split)] = std::move(tensors);
-    orders_.clear();
+    clear_orders();
   }
   const Batch& split_tensors(Split s) const { return data_[static_cast<size_t>(s)]; }
   // Whether a split is shuffled when the trainer does not force an order (train only, default).
@@ -85,9 +85,10 @@ class TensorDataModule : public DataModule {
   const torch::Tensor& order(const LoaderArgs& args) {
     auto key = std::make_tuple(static_cast<int>(args.split), args.epoch, args.rank,
                                args.world_size, shuffled(args));
+    if (last_order_.defined() && last_key_ == key) return last_order_;  // every batch asks
     auto it = orders_.find(key);
-    if (it != orders_.end()) return it->second;
-    if (orders_.size() > 8) orders_.clear();
+    if (it != orders_.end()) return remember(key, it->second);
+    if (orders_.size() > 8) clear_orders();
     int64_t n = split_size(args.split);
     torch::Tensor idx;
     if (shuffled(args)) {
@@ -102,13 +103,26 @@ class TensorDataModule : public DataModule {
         idx = torch::cat({idx, idx.narrow(0, 0, std::min(idx.size(0), total - idx.size(0)))});
       idx = idx.slice(0, args.rank, total, args.world_size).contiguous();
     }
-    return orders_.emplace(key, idx).first->second;
+    return remember(key, orders_.emplace(key, idx).first->second);
+  }
+
+  using OrderKey = std::tuple<int, int64_t, int32_t, int32_t, bool>;
+  const torch::Tensor& remember(const OrderKey& key, const torch::Tensor& order) {
+    last_key_ = key;
+    last_order_ = order;
+    return last_order_;
+  }
+  void clear_orders() {
+    orders_.clear();
+    last_order_.reset();
   }
 
   int64_t batch_size_;
   uint64_t seed_;
   std::array<Batch, 4> data_;
-  std::map<std::tuple<int, int64_t, int32_t, int32_t, bool>, torch::Tensor> orders_;
+  std::map<OrderKey, torch::Tensor> orders_;
+  OrderKey last_key_{};
+  torch::Tensor last_order_;  // the order of last_key_, asked for again by every batch
 };
 
 }  // namespace volt
