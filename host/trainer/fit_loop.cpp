@@ -63,7 +63,6 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
 }
 
 bool Trainer::stop_requested_and_allowed() const {
-  if (cancel_flag().load(std::memory_order_relaxed)) return true;
   if (!should_stop_) return false;
   // min_epochs / min_steps keep training despite a stop request (Lightning).
   return current_epoch_ + 1 >= options_.min_epochs && global_step_ >= options_.min_steps;
@@ -71,13 +70,13 @@ bool Trainer::stop_requested_and_allowed() const {
 
 void Trainer::run_training() {
   training_ = true;
-  stop_vote_.emplace(info_.world_size, [this](double wish) { return start_stop_sum(wish); });
+  vote_.emplace(info_.world_size, [this](const RequestCounts& c) { return start_request_sum(c); });
   // A vote still in flight is given up when training ends, also by an exception, before the
   // strategy's teardown.
   struct EndVote {
-    std::optional<StepStopVote>& vote;
+    std::optional<BoundaryVote>& vote;
     ~EndVote() { vote.reset(); }
-  } end_vote{stop_vote_};
+  } end_vote{vote_};
   call_hook(VOLT_HOOK_ON_TRAIN_START);
   bool stop = false;
   if (resume_.phase == ResumePoint::Phase::EpochEnd) {
@@ -92,10 +91,12 @@ void Trainer::run_training() {
     run_training_epoch();
     ++current_epoch_;
     // Epoch-end hooks may have asked on one rank; a step-boundary vote in flight counts too
-    // (every rank drains it, whatever it wishes).
-    bool voted_stop = stop_vote_->drain();
-    should_stop_ = any_rank(voted_stop || should_stop_);
-    if (stop_requested_and_allowed()) break;
+    // (every rank drains it, whatever it asks). Checkpoints that signals asked for wait for the
+    // next step boundary: this point is not one that a checkpoint resumes from.
+    uint32_t requests = vote_->settle(take_local_requests());
+    local_requests_ = requests & kRequestHpcCheckpoint;
+    should_stop_ = (requests & kRequestStop) != 0;
+    if ((requests & kRequestInterrupt) != 0 || stop_requested_and_allowed()) break;
   }
   if (should_stop_ && !stop_reason_.empty()) log::info("Training stopped: ", stop_reason_);
   call_hook(VOLT_HOOK_ON_TRAIN_END);
@@ -170,11 +171,14 @@ bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch, int64
   if (stepped) ++batches_that_stepped_;
   progress_.batch.total.completed = progress_.batch.total.processed;
   progress_.batch.current.completed = progress_.batch.current.processed;
-  handle_signals_at_step_boundary();
+  // Every rank stops, checkpoints or is interrupted at the same step (a rank alone would leave
+  // the others waiting in a collective), agreed without making each step wait
+  // (trainer/boundary_vote.hpp).
+  uint32_t requests = vote_->at_step_boundary(take_local_requests());
+  local_requests_ &= ~requests;
+  should_stop_ = (requests & kRequestStop) != 0;
+  act_on_requests(requests);
   if (options_.max_steps >= 0 && global_step_ >= options_.max_steps) return true;
-  // Every rank stops at the same step (a rank that stopped alone would leave the others
-  // waiting in a collective), agreed without making each step wait (trainer/stop_vote.hpp).
-  should_stop_ = stop_vote_->at_step_boundary(should_stop_);
   return stop_requested_and_allowed();
 }
 

@@ -1,4 +1,5 @@
-// Checkpoints the signals ask for (runtime/signals.hpp), taken at step boundaries of fit:
+// Checkpoints the signals ask for (runtime/signals.hpp), taken at step boundaries of fit, at
+// the same step on every rank (trainer/boundary_vote.hpp):
 //  - SIGINT/SIGTERM: <checkpoint dir>/interrupted.ckpt, then Interrupted is thrown;
 //  - SIGUSR1: <default_root_dir>/hpc_ckpt_<N+1>.ckpt (Lightning's SLURM requeue checkpoint);
 //    under SLURM the job is requeued with `scontrol requeue` and training stops.
@@ -62,8 +63,17 @@ fs::path Trainer::checkpoint_dir() const {
   return !log_dir_.empty() ? fs::path(log_dir_) / "checkpoints" : root_dir() / "checkpoints";
 }
 
-void Trainer::handle_signals_at_step_boundary() {
-  if (take_requeue_request()) {
+uint32_t Trainer::take_local_requests() {
+  if (take_requeue_request()) local_requests_ |= kRequestHpcCheckpoint;
+  if (should_stop_) local_requests_ |= kRequestStop;  // kept until every rank acts on it
+  uint32_t requests = local_requests_;
+  if (cancel_flag().load(std::memory_order_relaxed)) requests |= kRequestInterrupt;
+  return requests;
+}
+
+void Trainer::act_on_requests(uint32_t requests) {
+  // Every rank gets here with the same requests, so the checkpoints' barriers meet.
+  if ((requests & kRequestHpcCheckpoint) != 0) {
     fs::path path = next_hpc_checkpoint(root_dir());
     save_checkpoint(path.string(), false);
     std::string job = slurm_job_id();
@@ -82,7 +92,9 @@ void Trainer::handle_signals_at_step_boundary() {
       request_stop("requeued by SIGUSR1 (SLURM)");
     }
   }
-  if (!cancel_flag().load(std::memory_order_relaxed)) return;
+  if ((requests & kRequestInterrupt) == 0) return;
+  // A rank the signal did not reach stops as if it had: its plugins see is_cancelled too.
+  cancel_flag().store(true);
   int signal = stop_signal() != 0 ? stop_signal() : SIGINT;
   std::string saved;
   if (options_.fast_dev_run == 0) {

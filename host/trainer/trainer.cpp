@@ -6,18 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace volt::host {
 
 namespace {
-
-// The value of a one-element tensor a plugin returned, releasing the reference.
-double take_scalar(volt_tensor* t) {
-  double v = volt::unwrap(t).item<double>();
-  volt::release_ref(t);
-  return v;
-}
 
 // Host capacity for tensors in one batch (datamodule get_batch).
 constexpr size_t kMaxBatchTensors = 16;
@@ -189,25 +183,24 @@ void Trainer::share_log_dir() {
   log_dir_ = dir;
 }
 
-bool Trainer::any_rank(bool local) {
-  if (info_.world_size <= 1) return local;
-  return reduce_flag(local ? 1.0 : 0.0, VOLT_REDUCE_MAX) > 0.5;
-}
-
-double Trainer::reduce_flag(double value, int32_t op) {
-  volt_tensor* out = nullptr;
-  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(flag_tensor(value)), op, &out),
-                    "reduce");
-  return take_scalar(out);
-}
-
-at::Tensor Trainer::flag_tensor(double value) const {
-  return at::full({1}, value, at::TensorOptions().dtype(at::kFloat).device(root_device_));
-}
-
 namespace {
 
-// A stop-vote sum in flight in the strategy (ABI 1.4 start_reduce / finish_reduce).
+// The counts of a boundary-vote sum a plugin returned, releasing the reference.
+RequestCounts take_counts(volt_tensor* t, const std::string& strategy) {
+  struct Release {
+    volt_tensor* t;
+    ~Release() { volt::release_ref(t); }
+  } release{t};
+  at::Tensor sum = volt::unwrap(t).to(at::kCPU, at::kDouble).contiguous();
+  RequestCounts counts{};
+  if (sum.numel() != static_cast<int64_t>(counts.size()))
+    throw Error(VOLT_ERROR_INTERNAL, strategy + ": reduce returned " + std::to_string(sum.numel()) +
+                                         " values for " + std::to_string(counts.size()));
+  std::copy_n(sum.data_ptr<double>(), counts.size(), counts.begin());
+  return counts;
+}
+
+// A boundary-vote sum in flight in the strategy (ABI 1.4 start_reduce / finish_reduce).
 class StrategyPendingSum final : public PendingSum {
  public:
   using Finish = decltype(volt_strategy::finish_reduce);
@@ -221,10 +214,10 @@ class StrategyPendingSum final : public PendingSum {
       log::warning(e.what());
     }
   }
-  double wait() override {
+  RequestCounts wait() override {
     volt_tensor* out = nullptr;
     strategy_.check(finish_(strategy_.get(), std::exchange(pending_, nullptr), &out), "finish_reduce");
-    return take_scalar(out);
+    return take_counts(out, strategy_.label());
   }
 
  private:
@@ -236,24 +229,30 @@ class StrategyPendingSum final : public PendingSum {
 // A strategy older than ABI 1.4 sums before the vote goes on.
 class FinishedSum final : public PendingSum {
  public:
-  explicit FinishedSum(double sum) : sum_(sum) {}
-  double wait() override { return sum_; }
+  explicit FinishedSum(const RequestCounts& sum) : sum_(sum) {}
+  RequestCounts wait() override { return sum_; }
 
  private:
-  double sum_;
+  RequestCounts sum_;
 };
 
 }  // namespace
 
-std::unique_ptr<PendingSum> Trainer::start_stop_sum(double value) {
+std::unique_ptr<PendingSum> Trainer::start_request_sum(const RequestCounts& counts) {
+  at::Tensor values = at::tensor(at::ArrayRef<double>(counts.data(), counts.size()))
+                          .to(at::TensorOptions().dtype(at::kFloat).device(root_device_));
   auto start = c_.strategy.optional(&volt_strategy::start_reduce,
                                     VOLT_FIELD_END(volt_strategy, start_reduce));
   auto finish = c_.strategy.optional(&volt_strategy::finish_reduce,
                                      VOLT_FIELD_END(volt_strategy, finish_reduce));
-  if (start == nullptr || finish == nullptr)
-    return std::make_unique<FinishedSum>(reduce_flag(value, VOLT_REDUCE_SUM));
+  if (start == nullptr || finish == nullptr) {
+    volt_tensor* out = nullptr;
+    c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(values), VOLT_REDUCE_SUM, &out),
+                      "reduce");
+    return std::make_unique<FinishedSum>(take_counts(out, c_.strategy.label()));
+  }
   volt_pending_reduce* pending = nullptr;
-  c_.strategy.check(start(c_.strategy.get(), volt::borrow(flag_tensor(value)), VOLT_REDUCE_SUM, &pending),
+  c_.strategy.check(start(c_.strategy.get(), volt::borrow(values), VOLT_REDUCE_SUM, &pending),
                     "start_reduce");
   return std::make_unique<StrategyPendingSum>(c_.strategy, finish, pending);
 }

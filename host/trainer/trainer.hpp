@@ -6,7 +6,7 @@
 #include "checkpoint/loop_state.hpp"
 #include "trainer/components.hpp"
 #include "trainer/metric_collector.hpp"
-#include "trainer/stop_vote.hpp"
+#include "trainer/boundary_vote.hpp"
 #include "trainer/trainer_options.hpp"
 
 #include <filesystem>
@@ -82,13 +82,8 @@ class Trainer : public TrainerServices {
   void on_exception(const std::string& message);
   // Rank 0's log folder on every rank (loggers exist on rank 0 only).
   void share_log_dir();
-  // The same decision on every rank: true when any rank's `local` is true.
-  bool any_rank(bool local);
-  // Starts a sum of `value` over the ranks for the step-boundary stop vote.
-  std::unique_ptr<PendingSum> start_stop_sum(double value);
-  // `value` reduced over the ranks with `op` (VOLT_REDUCE_*), blocking.
-  double reduce_flag(double value, int32_t op);
-  at::Tensor flag_tensor(double value) const;  // one float on the root device
+  // Starts a sum of `counts` over the ranks for the step-boundary vote.
+  std::unique_ptr<PendingSum> start_request_sum(const RequestCounts& counts);
 
   // --- hooks (trainer.cpp) ---
   void call_hook(int32_t hook, volt_hook_args args = {});
@@ -110,9 +105,12 @@ class Trainer : public TrainerServices {
   std::string precision_state_key() const;  // the precision plugin's checkpoint key
   std::filesystem::path root_dir() const;        // trainer.default_root_dir or the cwd
   std::filesystem::path checkpoint_dir() const;  // <log_dir or root>/checkpoints
-  // --- signals (signal_checkpoints.cpp): checkpoints SIGUSR1 asked for; on SIGINT/SIGTERM a
-  // checkpoint, then Interrupted is thrown ---
-  void handle_signals_at_step_boundary();
+  // --- requests at step boundaries (signal_checkpoints.cpp) ---
+  // This rank's requests (BoundaryRequest flags): its stop, SIGUSR1, SIGINT/SIGTERM.
+  uint32_t take_local_requests();
+  // What every rank does with the requests the vote returned: stop; save an hpc checkpoint
+  // (and requeue under SLURM); save interrupted.ckpt and throw Interrupted.
+  void act_on_requests(uint32_t requests);
 
   // --- data (trainer.cpp) ---
   int64_t available_batches(int32_t split) const;
@@ -162,7 +160,8 @@ class Trainer : public TrainerServices {
   int64_t num_train_batches_ = 0;
   bool should_stop_ = false;
   std::string stop_reason_;
-  std::optional<StepStopVote> stop_vote_;  // while the training loop runs
+  std::optional<BoundaryVote> vote_;  // while the training loop runs
+  uint32_t local_requests_ = 0;       // this rank's requests not yet acted on
   bool automatic_optimization_ = true;
   bool hparams_logged_ = false;
 

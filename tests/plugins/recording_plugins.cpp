@@ -22,6 +22,8 @@
 //                       value (flattened) with %a.
 #include <volt/sdk.hpp>
 
+#include <csignal>
+
 #include <c10/core/DefaultDtype.h>
 
 #include <cmath>
@@ -290,26 +292,40 @@ class LossRecorder : public Callback {
 };
 
 // Asks the trainer to stop on one rank only (rank -1: on every rank), as an early-stopping
-// callback fed rank-local metrics could: every rank must still stop at the same step.
+// callback fed rank-local metrics could, or raises a signal there once (SIGUSR1, SIGTERM), as a
+// scheduler that reaches one process first would: every rank must still act at the same step.
 class RankStopper : public Callback {
  public:
   static PluginInfo info() {
-    return {"rank_stopper", "1.0.0", "Test callback: request_stop on one rank at a given step",
+    return {"rank_stopper", "1.0.0",
+            "Test callback: request_stop, or raise a signal, on one rank at a given step",
             R"json({"type": "object", "additionalProperties": false, "required": ["rank", "step"],
-              "properties": {"rank": {"type": "integer"}, "step": {"type": "integer"}}})json"};
+              "properties": {"rank": {"type": "integer"}, "step": {"type": "integer"},
+                             "signal": {"enum": ["none", "SIGUSR1", "SIGTERM"], "default": "none"}}})json"};
   }
   explicit RankStopper(const nlohmann::json& config)
-      : rank_(config.at("rank").get<int32_t>()), step_(config.at("step").get<int64_t>()) {}
+      : rank_(config.at("rank").get<int32_t>()), step_(config.at("step").get<int64_t>()) {
+    std::string s = config.value("signal", std::string("none"));
+    signal_ = s == "SIGUSR1" ? SIGUSR1 : s == "SIGTERM" ? SIGTERM : 0;
+  }
 
   void on_train_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
                           int64_t /*batch_idx*/) override {
-    if ((rank_ < 0 || global_rank() == rank_) && global_step() >= step_ && context() != nullptr)
+    if ((rank_ >= 0 && global_rank() != rank_) || global_step() < step_ || context() == nullptr)
+      return;
+    if (signal_ == 0) {
       volt::detail::host().request_stop(context(), "rank_stopper");
+    } else if (!raised_) {
+      raised_ = true;
+      std::raise(signal_);
+    }
   }
 
  private:
   int32_t rank_;
   int64_t step_;
+  int signal_ = 0;
+  bool raised_ = false;
 };
 
 }  // namespace volt::test_plugins

@@ -48,7 +48,7 @@ TEST_CASE("validation and test metrics are reduced across ranks", "[ddp][e2e][me
   }
 }
 
-// The stop vote (host/trainer/stop_vote.hpp): a stop requested on every rank after step 3
+// The step-boundary vote (host/trainer/boundary_vote.hpp): a stop requested on every rank after step 3
 // ends training at step 3, as on one process; requested on one rank only, every rank learns
 // of it at the next step boundary and stops at step 4. Neither case waits forever.
 TEST_CASE("a stop requested on one rank stops every rank at the same step", "[ddp][e2e]") {
