@@ -338,7 +338,16 @@ void Trainer::fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch
   c_.data.check(c_.data->get_batch(c_.data.get(), &la, index, tensors, kMaxBatchTensors, &count),
                 "get_batch");
   out.clear();
-  for (size_t i = 0; i < count && i < kMaxBatchTensors; ++i) out.push(volt::from_dlpack(tensors[i]));
+  size_t n = std::min(count, kMaxBatchTensors);
+  for (size_t i = 0; i < n; ++i) {
+    try {
+      out.push(volt::from_dlpack(tensors[i]));  // takes tensors[i], also when it throws
+    } catch (const Error& e) {
+      for (size_t j = i + 1; j < n; ++j)  // the rest are still the host's to return
+        if (tensors[j] != nullptr && tensors[j]->deleter != nullptr) tensors[j]->deleter(tensors[j]);
+      throw Error(e.code(), c_.data.label() + ": get_batch: " + e.what());
+    }
+  }
   c_.strategy.check(c_.strategy->batch_to_device(c_.strategy.get(), out.data(), out.size()),
                     "batch_to_device");
   c_.precision.check(c_.precision->convert_input(c_.precision.get(), out.data(), out.size()),

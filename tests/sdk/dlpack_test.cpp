@@ -130,6 +130,17 @@ TEST_CASE("from_dlpack reads a C producer's tensor in place and returns it once"
     }
     CHECK(p.deleted == 1);
   }
+  SECTION("a negative stride is refused by name, and the struct is still returned") {
+    p.strides = {1, -2};  // LibTorch's own reader would abort the process
+    try {
+      volt::from_dlpack(p.make(true));
+      FAIL("from_dlpack accepted a negative stride");
+    } catch (const volt::Error& e) {
+      CHECK(e.code() == VOLT_ERROR_INVALID_ARGUMENT);
+      CHECK(std::string(e.what()).find("dimension 1 has size 3 and stride -2") != std::string::npos);
+    }
+    CHECK(p.deleted == 1);
+  }
   SECTION("zero dimensions: one element") {
     p.shape = {};
     {

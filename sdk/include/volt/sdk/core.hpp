@@ -170,6 +170,16 @@ inline void release_imported(void* ctx) {
 // and builds the tensor through TensorMaker, about twice the work per tensor.
 inline at::Tensor from_dlpack(volt_dl_managed_tensor* dl) {
   const volt_dl_tensor& d = dl->dl_tensor;
+  // LibTorch 1.13's reader aborts the process on a negative stride: refuse it here.
+  for (int32_t i = 0; i < d.ndim; ++i) {
+    if (d.shape[i] >= 0 && (d.strides == nullptr || d.strides[i] >= 0)) continue;
+    std::string what = "DLPack tensor: dimension " + std::to_string(i) + " has size " +
+                       std::to_string(d.shape[i]) + " and stride " +
+                       (d.strides != nullptr ? std::to_string(d.strides[i]) : "none") +
+                       "; sizes and strides must not be negative";
+    if (dl->deleter != nullptr) dl->deleter(dl);
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT, what);
+  }
   at::ScalarType type{};
   if (d.device.device_type != VOLT_DL_CPU || d.byte_offset != 0 || d.ndim < 0 ||
       !detail::aten_dtype(d.dtype, type))
