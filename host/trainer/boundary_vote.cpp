@@ -57,9 +57,4 @@ uint32_t BoundaryVote::settle(uint32_t requests) {
   return kinds_of(start_(counts_of(requests))->wait());
 }
 
-void BoundaryVote::abandon() {
-  pending_.reset();
-  deferred_ = 0;
-}
-
 }  // namespace volt::host

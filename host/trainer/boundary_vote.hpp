@@ -55,8 +55,8 @@ class BoundaryVote {
   // whatever a sum still in flight, or a decision deferred to the next boundary, holds.
   // Leaves nothing in flight.
   uint32_t settle(uint32_t requests);
-  // When training ends: gives up a sum in flight without waiting.
-  void abandon();
+  // Destroying the vote gives up a sum in flight without waiting (the trainer does when
+  // training ends).
 
  private:
   uint32_t drain();
