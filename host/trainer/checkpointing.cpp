@@ -104,10 +104,21 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
     c10::impl::GenericList optimizers(c10::AnyType::get());
     c10::impl::GenericList schedulers(c10::AnyType::get());
     for (auto& slot : optimizers_) {
+      // A sharding strategy gathers the shards (ABI 1.5); every rank takes part.
+      auto strategy_state = c_.strategy.optional(&volt_strategy::optimizer_state,
+                                                 VOLT_FIELD_END(volt_strategy, optimizer_state));
       if (slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, save_state) &&
           slot.optimizer->save_state != nullptr) {
-        optimizers.push_back(plugin_state(slot.optimizer, slot.optimizer->save_state,
-                                           c_.module.label(), "optimizer save_state"));
+        if (strategy_state != nullptr)
+          optimizers.push_back(plugin_state(
+              c_.strategy.get(),
+              [&](volt_strategy* st, const volt_state_sink* sink) {
+                return strategy_state(st, slot.optimizer, sink);
+              },
+              c_.strategy.label(), "optimizer_state"));
+        else
+          optimizers.push_back(plugin_state(slot.optimizer, slot.optimizer->save_state,
+                                             c_.module.label(), "optimizer save_state"));
       } else {
         log::warning(c_.module.label(),
                      ": the optimizer cannot save its state (plugin built for ABI 1.0); the "

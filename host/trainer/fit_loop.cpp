@@ -211,6 +211,7 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
   bool first_of_window = batch_idx % accumulate == 0;
   bool should_step = (batch_idx + 1) % accumulate == 0 || is_last_batch;
 
+  strategy_step_begin(VOLT_STEP_TRAINING);
   c_.precision.check(c_.precision->forward_begin(c_.precision.get()), "forward_begin");
   hook_ = VOLT_HOOK_TRAINING_STEP;
   volt_error* step_error = c_.module->step(c_.module.get(), &step, &result);
@@ -268,6 +269,7 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
           c_.module.check(slot.scheduler->step(slot.scheduler, false, 0.0), "lr_scheduler.step");
     }
   }
+  strategy_step_end(VOLT_STEP_TRAINING);
   // The step is done: a checkpoint from here on resumes with the next batch.
   ++progress_.batch.total.processed, ++progress_.batch.current.processed;
 
@@ -311,8 +313,16 @@ void Trainer::clip_gradients(volt_optimizer* optimizer) {
                               static_cast<std::vector<at::Tensor>*>(ctx)->push_back(volt::unwrap(t));
                             },
                             &params);
-  if (options_.gradient_clip_algorithm == "value")
+  if (options_.gradient_clip_algorithm == "value") {
     torch::nn::utils::clip_grad_value_(params, *options_.gradient_clip_val);
+    return;
+  }
+  // A sharding strategy sees every rank's shard (ABI 1.5); the norm is the unsharded model's.
+  auto by_norm = c_.strategy.optional(&volt_strategy::clip_grad_norm,
+                                      VOLT_FIELD_END(volt_strategy, clip_grad_norm));
+  if (by_norm != nullptr)
+    c_.strategy.check(by_norm(c_.strategy.get(), optimizer, *options_.gradient_clip_val, 2.0, nullptr),
+                      "clip_grad_norm");
   else
     torch::nn::utils::clip_grad_norm_(params, *options_.gradient_clip_val);
 }

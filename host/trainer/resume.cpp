@@ -159,9 +159,18 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
     const c10::IValue& state = list_entry(ckpt, "optimizer_states", optimizers_.size(), i);
     bool can_load = slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, load_state) &&
                     slot.optimizer->load_state != nullptr;
+    // A sharding strategy keeps each rank's part (ABI 1.5).
+    auto strategy_load = c_.strategy.optional(&volt_strategy::load_optimizer_state,
+                                              VOLT_FIELD_END(volt_strategy, load_optimizer_state));
     if (empty_dict(state) || !can_load)
       log::warning(c_.module.label(), ": optimizer ", i, " state not restored (",
                    can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0", ")");
+    else if (strategy_load != nullptr)
+      load_plugin_state(c_.strategy.get(),
+                        [&](volt_strategy* st, const volt_state_view* view) {
+                          return strategy_load(st, slot.optimizer, view);
+                        },
+                        state, c_.strategy.label(), "load_optimizer_state");
     else
       load_plugin_state(slot.optimizer, slot.optimizer->load_state, state, c_.module.label(),
                    "optimizer load_state");

@@ -355,6 +355,16 @@ void Trainer::fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch
   current_batch_size_ = out.batch_size();
 }
 
+void Trainer::strategy_step_begin(int32_t step) {
+  auto begin = c_.strategy.optional(&volt_strategy::step_begin, VOLT_FIELD_END(volt_strategy, step_begin));
+  if (begin != nullptr) c_.strategy.check(begin(c_.strategy.get(), c_.module.get(), step), "step_begin");
+}
+
+void Trainer::strategy_step_end(int32_t step) {
+  auto end = c_.strategy.optional(&volt_strategy::step_end, VOLT_FIELD_END(volt_strategy, step_end));
+  if (end != nullptr) c_.strategy.check(end(c_.strategy.get(), c_.module.get(), step), "step_end");
+}
+
 void Trainer::log_to_loggers(const ScalarRow& row, int64_t step) {
   if (row.empty() || c_.loggers.empty() || info_.global_rank != 0) return;
   // Lightning adds the epoch to every logged row.

@@ -115,6 +115,9 @@ class Trainer : public TrainerServices {
   // --- data (trainer.cpp) ---
   int64_t available_batches(int32_t split) const;
   void fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch& out);
+  // The strategy's step_begin / step_end (ABI 1.5; nothing for an older strategy).
+  void strategy_step_begin(int32_t step);
+  void strategy_step_end(int32_t step);
   void log_to_loggers(const ScalarRow& row, int64_t step);
 
   // --- loops (fit_loop.cpp, eval_loop.cpp) ---

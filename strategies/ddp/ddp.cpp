@@ -3,7 +3,7 @@
 // starts them (or torchrun / SLURM did). Each rank trains a full replica on its own shard of
 // the data; gradients are averaged across ranks in buckets during backward, so every rank
 // takes the same optimizer step.
-#include "collectives.hpp"
+#include "../collectives/collectives.hpp"
 #include "gradient_reducer.hpp"
 
 #include <volt/sdk.hpp>
@@ -56,14 +56,14 @@ class Ddp : public Strategy {
                                       : torch::Device(torch::kCPU);
     info.root_device = device_.str();
     if (c.world_size > 1) {
-      ddp::RendezvousOptions r;
+      RendezvousOptions r;
       r.main_address = c.main_address;
       r.main_port = c.main_port;
       r.rank = c.global_rank;
       r.world_size = c.world_size;
       r.single_node = c.num_nodes <= 1;
       r.timeout = timeout_;
-      group_ = ddp::Collectives::connect(r);
+      group_ = Collectives::connect(r);
     }
     return info;
   }
@@ -111,7 +111,7 @@ class Ddp : public Strategy {
 
   std::unique_ptr<PendingReduce> start_reduce(const torch::Tensor& t, Reduce op) override {
     if (!group_) return std::make_unique<ReadyReduce>(t);
-    return std::make_unique<ddp::PendingAllReduce>(*group_, t, op);
+    return std::make_unique<PendingAllReduce>(*group_, t, op);
   }
 
   torch::Tensor broadcast(const torch::Tensor& t, int32_t src) override {
@@ -161,7 +161,7 @@ class Ddp : public Strategy {
   ddp::ReducerOptions reducer_options_;
   std::chrono::milliseconds timeout_{std::chrono::minutes(30)};
   torch::Device device_{torch::kCPU};
-  std::unique_ptr<ddp::Collectives> group_;
+  std::unique_ptr<Collectives> group_;
   std::unique_ptr<ddp::GradientReducer> reducer_;
 };
 

@@ -10,7 +10,7 @@
 // Accumulation steps (sync = false) skip all of it: gradients only accumulate locally.
 #pragma once
 
-#include "collectives.hpp"
+#include "../collectives/collectives.hpp"
 
 #include <volt/sdk/torch_core.hpp>
 

@@ -1,7 +1,7 @@
-// The C++ layer's strategy table (sdk/include/volt/sdk/adapters.hpp), ABI 1.4's
+// The C++ layer's strategy table (sdk/include/volt/sdk/adapters.hpp): ABI 1.4's
 // start_reduce / finish_reduce: the pending reduction crosses as an opaque pointer that
 // finish_reduce frees exactly once (after waiting, after an error, or given up unwaited), and
-// exceptions come back as error values.
+// exceptions come back as error values; ABI 1.5's defaults for strategies that shard nothing.
 #include "runtime/host_api.hpp"
 
 #include <volt/sdk.hpp>
@@ -129,4 +129,52 @@ TEST_CASE("a strategy without asynchronous collectives reduces at start_reduce",
   REQUIRE(t.table->finish_reduce(t.table, pending, &out) == nullptr);
   CHECK(volt::unwrap(out).item<double>() == 8.0);
   volt::release_ref(out);
+}
+
+TEST_CASE("ABI 1.5: a strategy that shards nothing passes optimizer state and clipping through",
+          "[sdk][strategy]") {
+  volt::host::host_api();
+  class Plain final : public volt::Strategy {
+   public:
+    volt::StrategyInfo setup_environment() override { return {}; }
+    void batch_to_device(volt::Batch& /*batch*/) override {}
+  };
+  Table t(std::make_shared<Plain>());
+  REQUIRE(VOLT_HAS_FIELD(t.table, volt_strategy, clip_grad_norm));
+  REQUIRE(t.table->step_begin(t.table, nullptr, VOLT_STEP_TRAINING) == nullptr);
+  REQUIRE(t.table->step_end(t.table, nullptr, VOLT_STEP_TRAINING) == nullptr);
+
+  // One SGD step with momentum: the state the strategy hands on is the optimizer's own.
+  torch::Tensor w = torch::tensor({1.0, 2.0}).requires_grad_();
+  auto sgd = std::make_shared<torch::optim::SGD>(std::vector<torch::Tensor>{w},
+                                                 torch::optim::SGDOptions(0.1).momentum(0.9));
+  auto* adapter = new volt::detail::OptimizerAdapter(sgd);
+  volt_optimizer* opt = &adapter->table;
+  w.mutable_grad() = torch::tensor({3.0, 4.0});
+  sgd->step();
+  volt::StateCollector via_strategy, own;
+  REQUIRE(t.table->optimizer_state(t.table, opt, via_strategy.sink()) == nullptr);
+  REQUIRE(opt->save_state(opt, own.sink()) == nullptr);
+  auto buffer = [](const c10::IValue& s) {
+    return s.toGenericDict().at("state").toGenericDict().at(0).toGenericDict().at("momentum_buffer").toTensor();
+  };
+  CHECK(torch::equal(buffer(via_strategy.value()), torch::tensor({3.0, 4.0})));
+  CHECK(torch::equal(buffer(via_strategy.value()), buffer(own.value())));
+
+  // And back: the restored buffer is the one handed in.
+  c10::IValue changed = own.value();
+  changed.toGenericDict().at("state").toGenericDict().at(0).toGenericDict().insert_or_assign(
+      "momentum_buffer", torch::tensor({5.0, 6.0}));
+  volt::StateView view(changed);
+  REQUIRE(t.table->load_optimizer_state(t.table, opt, view.get()) == nullptr);
+  volt::StateCollector restored;
+  REQUIRE(opt->save_state(opt, restored.sink()) == nullptr);
+  CHECK(torch::equal(buffer(restored.value()), torch::tensor({5.0, 6.0})));
+
+  // clip_grad_norm_: the gradient (3, 4) has norm 5; clipped to 1 it becomes (0.6, 0.8).
+  double norm = 0;
+  REQUIRE(t.table->clip_grad_norm(t.table, opt, 1.0, 2.0, &norm) == nullptr);
+  CHECK(norm == Approx(5.0));
+  CHECK(torch::allclose(w.grad(), torch::tensor({0.6, 0.8}), 1e-5, 1e-6));
+  opt->destroy(opt);
 }

@@ -12,6 +12,7 @@
 #include "host.h"
 #include "module.h"
 #include "optimizer.h"
+#include "state.h"
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -104,6 +105,33 @@ typedef struct volt_strategy {
    * [main-thread] */
   volt_error* (*finish_reduce)(struct volt_strategy* self, volt_pending_reduce* pending,
                                volt_tensor** out);
+
+  /* --- since ABI 1.5: what a strategy that shards the model needs (all optional) --- */
+  /* Before each step of the module: training, validation (also the sanity check's), test and
+   * predict; `step` is a VOLT_STEP_* value. A sharding strategy gathers the parameters the
+   * step reads. [main-thread] */
+  volt_error* (*step_begin)(struct volt_strategy* self, volt_module* module, int32_t step);
+  /* After that step is over: an evaluation step once the module's step returned; a training
+   * step once its backward and, when the batch closed an accumulation window, its optimizer
+   * steps are done. A sharding strategy frees what step_begin gathered. [main-thread] */
+  volt_error* (*step_end)(struct volt_strategy* self, volt_module* module, int32_t step);
+  /* Writes to `sink` (borrowed for the call) what optimizer->save_state writes on a single
+   * device: the state of the whole model, gathered from every rank's shard. Every rank calls
+   * it when a checkpoint is saved, as module_state. When NULL the host calls
+   * optimizer->save_state itself. [main-thread] */
+  volt_error* (*optimizer_state)(struct volt_strategy* self, volt_optimizer* optimizer,
+                                 const volt_state_sink* sink);
+  /* Restores such a state (or a single-device checkpoint's) into a sharded optimizer: each
+   * rank keeps its own part. `state` is borrowed for the call. When NULL the host calls
+   * optimizer->load_state itself. [main-thread] */
+  volt_error* (*load_optimizer_state)(struct volt_strategy* self, volt_optimizer* optimizer,
+                                      const volt_state_view* state);
+  /* Scales the gradients of `optimizer`'s parameters so that their norm over all ranks'
+   * shards is at most max_norm (torch.nn.utils.clip_grad_norm_ on the unsharded model) and
+   * stores that norm, before clipping, in *total_norm (may be NULL). When NULL the host clips
+   * the gradients it sees itself. [main-thread] */
+  volt_error* (*clip_grad_norm)(struct volt_strategy* self, volt_optimizer* optimizer,
+                                double max_norm, double norm_type, double* total_norm);
 } volt_strategy;
 
 #ifdef __cplusplus

@@ -154,6 +154,25 @@ inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
     if (out == nullptr) return static_cast<volt_error*>(nullptr);
     return guard([&] { *out = new_ref(owned->wait()); });
   };
+  a->table.step_begin = [](volt_strategy* s, volt_module* m, int32_t step) {
+    return guard([&] { A::obj(s).step_begin(ModuleRef(m), step); });
+  };
+  a->table.step_end = [](volt_strategy* s, volt_module* m, int32_t step) {
+    return guard([&] { A::obj(s).step_end(ModuleRef(m), step); });
+  };
+  a->table.optimizer_state = [](volt_strategy* s, volt_optimizer* o, const volt_state_sink* sink) {
+    return guard([&] { write_state(A::obj(s).optimizer_state(OptimizerRef(o)), sink); });
+  };
+  a->table.load_optimizer_state = [](volt_strategy* s, volt_optimizer* o, const volt_state_view* state) {
+    return guard([&] { A::obj(s).load_optimizer_state(OptimizerRef(o), read_state(state)); });
+  };
+  a->table.clip_grad_norm = [](volt_strategy* s, volt_optimizer* o, double max_norm,
+                               double norm_type, double* total_norm) {
+    return guard([&] {
+      double norm = A::obj(s).clip_grad_norm(OptimizerRef(o), max_norm, norm_type);
+      if (total_norm != nullptr) *total_norm = norm;
+    });
+  };
   return &a->table;
 }
 

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <volt/sdk/refs.hpp>
+#include <volt/sdk/state_codec.hpp>
+
+#include <torch/nn/utils/clip_grad.h>
 
 #include <memory>
 
@@ -51,6 +54,23 @@ class ReadyReduce final : public PendingReduce {
   torch::Tensor result_;
 };
 
+// An optimizer's own state dict (its save_state), and its restore (load_state).
+inline c10::IValue state_dict_of(OptimizerRef optimizer) {
+  StateCollector collected;
+  volt_optimizer* o = optimizer.get();
+  if (!VOLT_HAS_FIELD(o, volt_optimizer, save_state) || o->save_state == nullptr)
+    throw Error(VOLT_ERROR_UNIMPLEMENTED, "the optimizer cannot save its state (ABI 1.0)");
+  detail::check(o->save_state(o, collected.sink()), "optimizer.save_state");
+  return collected.value();
+}
+inline void load_state_dict_into(OptimizerRef optimizer, const c10::IValue& state) {
+  volt_optimizer* o = optimizer.get();
+  if (!VOLT_HAS_FIELD(o, volt_optimizer, load_state) || o->load_state == nullptr)
+    throw Error(VOLT_ERROR_UNIMPLEMENTED, "the optimizer cannot load a state (ABI 1.0)");
+  StateView view(state);
+  detail::check(o->load_state(o, view.get()), "optimizer.load_state");
+}
+
 class Strategy : public PluginBase {
  public:
   virtual StrategyInfo setup_environment() = 0;
@@ -78,6 +98,23 @@ class Strategy : public PluginBase {
     return s;
   }
   virtual void teardown() {}
+
+  // --- ABI 1.5: for strategies that shard the model (the defaults suit every other one) ---
+  // Around each module step (`step` is a VOLT_STEP_* value): a sharding strategy gathers the
+  // parameters in step_begin and frees them in step_end. A training step ends after its
+  // backward and optimizer steps.
+  virtual void step_begin(ModuleRef /*module*/, int32_t /*step*/) {}
+  virtual void step_end(ModuleRef /*module*/, int32_t /*step*/) {}
+  // The optimizer's state dict for a checkpoint, as on a single device (every rank calls it),
+  // and its restore; a sharding strategy gathers and splits its shards.
+  virtual c10::IValue optimizer_state(OptimizerRef optimizer) { return state_dict_of(optimizer); }
+  virtual void load_optimizer_state(OptimizerRef optimizer, const c10::IValue& state) {
+    load_state_dict_into(optimizer, state);
+  }
+  // clip_grad_norm_ over the optimizer's parameters; returns the norm before clipping.
+  virtual double clip_grad_norm(OptimizerRef optimizer, double max_norm, double norm_type) {
+    return torch::nn::utils::clip_grad_norm_(optimizer.params(), max_norm, norm_type);
+  }
 
   // What the host detected; valid from setup_environment on (a host older than ABI 1.3 gives
   // the defaults: one process).

@@ -10,19 +10,20 @@
 
 #include <cstring>
 
-namespace volt::strategies::ddp {
+namespace volt::strategies {
 
 namespace {
 
 // The local address this machine uses to reach `host` (a UDP connect sends nothing).
-std::string local_address_towards(const std::string& host, int32_t port) {
+std::string local_address_towards(const std::string& label, const std::string& host,
+                                  int32_t port) {
   addrinfo hints{};
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_DGRAM;
   addrinfo* found = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 ||
       found == nullptr)
-    throw Error(VOLT_ERROR_INVALID_ARGUMENT, "ddp: cannot resolve MASTER_ADDR '" + host + "'");
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT, label + ": cannot resolve MASTER_ADDR '" + host + "'");
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in local{};
   socklen_t len = sizeof(local);
@@ -30,7 +31,7 @@ std::string local_address_towards(const std::string& host, int32_t port) {
             ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0;
   ::freeaddrinfo(found);
   if (fd >= 0) ::close(fd);
-  if (!ok) throw Error(VOLT_ERROR_UNAVAILABLE, "ddp: no route from this machine to MASTER_ADDR '" + host + "'");
+  if (!ok) throw Error(VOLT_ERROR_UNAVAILABLE, label + ": no route from this machine to MASTER_ADDR '" + host + "'");
   char text[INET_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET, &local.sin_addr, text, sizeof(text));
   return text;
@@ -48,25 +49,29 @@ c10d::ReduceOp to_c10d(Reduce op) {
 
 class GlooWork final : public PendingWork {
  public:
-  explicit GlooWork(c10::intrusive_ptr<c10d::Work> work) : work_(std::move(work)) {}
+  GlooWork(c10::intrusive_ptr<c10d::Work> work, const std::string& label)
+      : work_(std::move(work)), label_(label) {}
   void wait() override {
     try {
       work_->wait();
     } catch (const std::exception& e) {
-      throw Error(VOLT_ERROR_UNAVAILABLE, std::string("ddp: collective failed (another rank "
-                                                      "stopped or timed out?): ") + e.what());
+      throw Error(VOLT_ERROR_UNAVAILABLE, label_ + ": collective failed (another rank stopped "
+                                                   "or timed out?): " + e.what());
     }
   }
 
  private:
   c10::intrusive_ptr<c10d::Work> work_;
+  std::string label_;
 };
 
 class GlooCollectives final : public Collectives {
  public:
   GlooCollectives(c10::intrusive_ptr<c10d::Store> store,
-                  c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int32_t rank, int32_t size)
-      : store_(std::move(store)), group_(std::move(group)), rank_(rank), size_(size) {}
+                  c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int32_t rank, int32_t size,
+                  std::string label)
+      : store_(std::move(store)), group_(std::move(group)), rank_(rank), size_(size),
+        label_(std::move(label)) {}
 
   int32_t rank() const override { return rank_; }
   int32_t world_size() const override { return size_; }
@@ -75,23 +80,48 @@ class GlooCollectives final : public Collectives {
     std::vector<at::Tensor> tensors{t};
     c10d::AllreduceOptions options;
     options.reduceOp = to_c10d(op);
-    return std::make_unique<GlooWork>(group_->allreduce(tensors, options));
+    return std::make_unique<GlooWork>(group_->allreduce(tensors, options), label_);
   }
 
   void broadcast(at::Tensor& t, int32_t src) override {
     std::vector<at::Tensor> tensors{t};
     c10d::BroadcastOptions options;
     options.rootRank = src;
-    GlooWork(group_->broadcast(tensors, options)).wait();
+    GlooWork(group_->broadcast(tensors, options), label_).wait();
   }
 
-  void barrier() override { GlooWork(group_->barrier()).wait(); }
+  void all_gather(at::Tensor& full, const at::Tensor& shard) override {
+    int64_t n = shard.numel();
+    if (full.numel() != n * size_ || !full.is_contiguous())
+      throw Error(VOLT_ERROR_INTERNAL, label_ + ": all_gather: the output holds " +
+                                           std::to_string(full.numel()) + " elements, expected " +
+                                           std::to_string(n * size_) + " (contiguous)");
+    // Gloo reads the input while it writes the outputs: a shard that is a view of `full`
+    // travels as a copy.
+    std::vector<at::Tensor> input{shard.reshape({n}).clone()};
+    std::vector<std::vector<at::Tensor>> outputs(1);
+    for (int32_t r = 0; r < size_; ++r) outputs[0].push_back(full.narrow(0, r * n, n));
+    GlooWork(group_->allgather(outputs, input), label_).wait();
+  }
+
+  void reduce_scatter(at::Tensor& shard, at::Tensor& full) override {
+    int64_t n = shard.numel();
+    if (full.numel() != n * size_ || !full.is_contiguous())
+      throw Error(VOLT_ERROR_INTERNAL, label_ + ": reduce_scatter: the input holds " +
+                                           std::to_string(full.numel()) + " elements, expected " +
+                                           std::to_string(n * size_) + " (contiguous)");
+    all_reduce(full, Reduce::Sum);
+    shard.view({n}).copy_(full.narrow(0, static_cast<int64_t>(rank_) * n, n));
+  }
+
+  void barrier() override { GlooWork(group_->barrier(), label_).wait(); }
 
  private:
   c10::intrusive_ptr<c10d::Store> store_;  // the group keeps using it
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
   int32_t rank_;
   int32_t size_;
+  std::string label_;
 };
 
 }  // namespace
@@ -108,7 +138,7 @@ std::unique_ptr<Collectives> Collectives::connect(const RendezvousOptions& o) {
     so.timeout = o.timeout;
     store = c10::make_intrusive<c10d::TCPStore>(o.main_address, so);
   } catch (const std::exception& e) {
-    throw Error(VOLT_ERROR_UNAVAILABLE, "ddp: rendezvous of " + std::to_string(o.world_size) +
+    throw Error(VOLT_ERROR_UNAVAILABLE, o.label + ": rendezvous of " + std::to_string(o.world_size) +
                                             " processes at " + where + " failed (rank " +
                                             std::to_string(o.rank) + "): " + e.what());
   }
@@ -119,14 +149,15 @@ std::unique_ptr<Collectives> Collectives::connect(const RendezvousOptions& o) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
     else
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
-          o.single_node ? std::string("127.0.0.1") : local_address_towards(o.main_address, o.main_port)));
+          o.single_node ? std::string("127.0.0.1") : local_address_towards(o.label, o.main_address, o.main_port)));
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank, o.world_size, options);
-    return std::make_unique<GlooCollectives>(store, std::move(group), o.rank, o.world_size);
+    return std::make_unique<GlooCollectives>(store, std::move(group), o.rank, o.world_size,
+                                             o.label);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     throw Error(VOLT_ERROR_UNAVAILABLE,
-                "ddp: the Gloo process group of " + std::to_string(o.world_size) +
+                o.label + ": the Gloo process group of " + std::to_string(o.world_size) +
                     " processes did not form (rank " + std::to_string(o.rank) + ", store at " +
                     where + "; did every rank start, with the same MASTER_ADDR and MASTER_PORT, "
                     "within the timeout?): " + e.what());
@@ -150,4 +181,4 @@ torch::Tensor PendingAllReduce::wait() {
   return buffer_;
 }
 
-}  // namespace volt::strategies::ddp
+}  // namespace volt::strategies

@@ -1,6 +1,6 @@
-// The c10d process group the ddp strategy talks through: a TCPStore rendezvous at
-// MASTER_ADDR:MASTER_PORT (rank 0 serves it) and a Gloo process group, which all-reduces CPU
-// and CUDA tensors. Only this file and collectives.cpp see c10d's headers.
+// The c10d process group the ddp and fsdp strategies talk through: a TCPStore rendezvous at
+// MASTER_ADDR:MASTER_PORT (rank 0 serves it) and a Gloo process group, which reduces CPU and
+// CUDA tensors. Only collectives.cpp sees c10d's headers.
 #pragma once
 
 #include <volt/sdk/strategy.hpp>
@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
-namespace volt::strategies::ddp {
+namespace volt::strategies {
 
 struct RendezvousOptions {
+  std::string label = "ddp";  // the strategy, for error messages
   std::string main_address = "127.0.0.1";
   int32_t main_port = 0;
   int32_t rank = 0;
@@ -43,6 +44,13 @@ class Collectives {
   // In place, blocking.
   void all_reduce(at::Tensor& t, Reduce op) { all_reduce_async(t, op)->wait(); }
   virtual void broadcast(at::Tensor& t, int32_t src) = 0;
+  // Blocking: every rank's `shard` (same numel on every rank), in rank order, into `full`
+  // (world_size times that numel; contiguous, 1-D). `shard` may be a view of `full`.
+  virtual void all_gather(at::Tensor& full, const at::Tensor& shard) = 0;
+  // Blocking: the sum over ranks of `full` (world_size * n elements, contiguous), of which
+  // this rank keeps elements [rank * n, (rank + 1) * n) in `shard`. Gloo has no
+  // reduce-scatter in LibTorch 1.13: it all-reduces `full` in place and copies the slice.
+  virtual void reduce_scatter(at::Tensor& shard, at::Tensor& full) = 0;
   virtual void barrier() = 0;
 };
 
@@ -62,4 +70,4 @@ class PendingAllReduce final : public PendingReduce {
   std::unique_ptr<PendingWork> work_;
 };
 
-}  // namespace volt::strategies::ddp
+}  // namespace volt::strategies

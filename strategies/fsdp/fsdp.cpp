@@ -1,0 +1,204 @@
+// `fsdp`: fully sharded data parallel training (Lightning's FSDPStrategy over PyTorch FSDP,
+// DeepSpeed's ZeRO stages), on LibTorch's c10d. One process per device, as ddp; each rank
+// trains on its own shard of the data, and keeps only its slice of the model state:
+//  - FULL_SHARD (ZeRO-3): parameters, gradients and optimizer state sharded; the parameters
+//    are gathered for each step and freed once its backward reduced the gradients;
+//  - SHARD_GRAD_OP (ZeRO-2): gradients and optimizer state sharded, parameters replicated
+//    (gathered again after each optimizer step);
+//  - NO_SHARD: like ddp (gradients all-reduced after backward).
+// Checkpoints hold the full, single-device state (state_dict_type "full"): rank 0 writes them,
+// every rank takes part in gathering them.
+#include "sharded_model.hpp"
+
+#include <volt/sdk.hpp>
+
+namespace volt::strategies {
+
+class Fsdp : public Strategy {
+ public:
+  static PluginInfo info() {
+    return {"fsdp", "1.0.0",
+            "Fully sharded data parallel: parameters, gradients and optimizer state split across ranks",
+            R"json({"type": "object", "additionalProperties": false,
+              "x-volt-launcher": "subprocess",
+              "properties": {
+                "sharding_strategy": {"enum": ["FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD"],
+                  "default": "FULL_SHARD",
+                  "description": "what is sharded: FULL_SHARD parameters, gradients and optimizer state (ZeRO-3); SHARD_GRAD_OP gradients and optimizer state (ZeRO-2); NO_SHARD nothing (like ddp)"},
+                "min_num_params": {"type": "integer", "minimum": 0, "default": 0,
+                  "description": "wrap policy: a unit closes at a submodule boundary once it holds this many parameter elements; 0: the whole model is one unit"},
+                "state_dict_type": {"enum": ["full"], "default": "full",
+                  "description": "checkpoint layout: full (one single-device checkpoint written by rank 0)"},
+                "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 1800,
+                  "description": "seconds a rendezvous or collective may wait for the other ranks"}
+              }})json"};
+  }
+
+  explicit Fsdp(const nlohmann::json& config) {
+    std::string s = config.at("sharding_strategy").get<std::string>();
+    sharding_ = s == "FULL_SHARD"      ? fsdp::Sharding::FullShard
+                : s == "SHARD_GRAD_OP" ? fsdp::Sharding::ShardGradOp
+                                       : fsdp::Sharding::NoShard;
+    policy_.min_num_params = config.at("min_num_params").get<int64_t>();
+    timeout_ = std::chrono::milliseconds(
+        static_cast<int64_t>(config.at("timeout").get<double>() * 1000.0));
+  }
+
+  StrategyInfo setup_environment() override {
+    const ClusterInfo& c = cluster();
+    StrategyInfo info;
+    info.global_rank = c.global_rank;
+    info.local_rank = c.local_rank;
+    info.node_rank = c.node_rank;
+    info.world_size = c.world_size;
+    device_ = c.accelerator == "cuda" ? torch::Device(torch::kCUDA, static_cast<int8_t>(c.local_rank))
+                                      : torch::Device(torch::kCPU);
+    info.root_device = device_.str();
+    rank_ = c.global_rank;
+    world_ = c.world_size;
+    if (c.world_size > 1) {
+      RendezvousOptions r;
+      r.label = "fsdp";
+      r.main_address = c.main_address;
+      r.main_port = c.main_port;
+      r.rank = c.global_rank;
+      r.world_size = c.world_size;
+      r.single_node = c.num_nodes <= 1;
+      r.timeout = timeout_;
+      group_ = Collectives::connect(r);
+    }
+    return info;
+  }
+
+  void setup_module(ModuleRef module) override {
+    module_ = module;
+    module.to(device_.str());
+    if (!group_) return;
+    // Every rank starts from rank 0's weights and buffers, as with ddp.
+    NamedTensors state = module.named_parameters();
+    for (auto& b : module.named_buffers()) state.push_back(std::move(b));
+    torch::NoGradGuard no_grad;
+    for (auto& [name, t] : state) {
+      torch::Tensor flat = t.detach().contiguous();
+      group_->broadcast(flat, 0);
+      if (flat.data_ptr() != t.data_ptr()) t.detach().copy_(flat);
+    }
+  }
+
+  void batch_to_device(Batch& batch) override {
+    for (auto& t : batch)
+      if (t.device() != device_) t = t.to(device_, /*non_blocking=*/true);
+  }
+
+  void step_begin(ModuleRef /*module*/, int32_t /*step*/) override { model().use_full(); }
+
+  void step_end(ModuleRef /*module*/, int32_t step) override {
+    if (!model_) return;
+    if (step == VOLT_STEP_TRAINING) {
+      // Gradients that no optimizer step used (a skipped step) are local parts: dropped, so
+      // that the next backward accumulates into full-shaped ones.
+      if (gradients_sharded_) model_->clear_gradients();
+      gradients_sharded_ = false;
+      return;
+    }
+    if (sharding_ == fsdp::Sharding::FullShard) model_->use_local();
+  }
+
+  void backward(ModuleRef /*module*/, const torch::Tensor& loss, bool sync) override {
+    loss.backward();
+    // Accumulation steps keep full local gradients and communicate nothing.
+    if (!sync) return;
+    model().reduce_gradients();
+    gradients_sharded_ = model_->shards_gradients();
+  }
+
+  void optimizer_step(ModuleRef /*module*/, OptimizerRef optimizer) override {
+    optimizer.step();
+    if (!gradients_sharded_) return;
+    model_->clear_gradients(optimizer.params());
+    // ZeRO-2 keeps the parameters replicated: every rank's updated slice, gathered now.
+    if (sharding_ == fsdp::Sharding::ShardGradOp) model_->use_full();
+  }
+
+  double clip_grad_norm(OptimizerRef optimizer, double max_norm, double norm_type) override {
+    if (!gradients_sharded_) return Strategy::clip_grad_norm(optimizer, max_norm, norm_type);
+    return model_->clip_grad_norm(optimizer.params(), max_norm, norm_type);
+  }
+
+  torch::Tensor reduce(const torch::Tensor& t, Reduce op) override { return start_reduce(t, op)->wait(); }
+
+  std::unique_ptr<PendingReduce> start_reduce(const torch::Tensor& t, Reduce op) override {
+    if (!group_) return std::make_unique<ReadyReduce>(t);
+    return std::make_unique<PendingAllReduce>(*group_, t, op);
+  }
+
+  torch::Tensor broadcast(const torch::Tensor& t, int32_t src) override {
+    if (!group_) return t;
+    torch::Tensor out = t.detach().clone().contiguous();
+    group_->broadcast(out, src);
+    return out;
+  }
+
+  void barrier(const std::string& /*name*/) override {
+    if (group_) group_->barrier();
+  }
+
+  // Every rank calls it (the host gathers on all, rank 0 writes).
+  NamedTensors module_state(ModuleRef module) override {
+    if (!model_) return Strategy::module_state(module);
+    auto full = model_->full_parameters();
+    NamedTensors s;
+    for (auto& [name, p] : module.named_parameters()) {
+      auto it = full.find(name);
+      s.emplace_back(name, it != full.end() ? it->second : p);
+    }
+    for (auto& b : module.named_buffers()) s.push_back(std::move(b));
+    return s;
+  }
+
+  c10::IValue optimizer_state(OptimizerRef optimizer) override {
+    return model().gather_optimizer_state(optimizer.params(), state_dict_of(optimizer));
+  }
+
+  void load_optimizer_state(OptimizerRef optimizer, const c10::IValue& state) override {
+    // The optimizer checks state shapes against its parameters: they take the layout they have
+    // when it steps (the next step_begin gathers them again).
+    model().use_local();
+    load_state_dict_into(optimizer, model_->split_optimizer_state(optimizer.params(), state));
+  }
+
+  void teardown() override {
+    // The module leaves whole, as on a single device (every rank tears down).
+    if (model_) model_->use_full();
+    model_.reset();
+  }
+
+ private:
+  // Built at first use, not in setup_module: a checkpoint restores the full weights before.
+  fsdp::ShardedModel& model() {
+    if (!model_) {
+      model_ = std::make_unique<fsdp::ShardedModel>(module_.named_parameters(), group_.get(), rank_,
+                                                    world_, sharding_, policy_);
+      log_info(std::string("fsdp: ") + fsdp::sharding_name(sharding_) + ", " +
+               std::to_string(model_->unit_count()) + " wrap units, " +
+               std::to_string(model_->numel()) + " parameter elements, " +
+               std::to_string(model_->local_numel()) + " kept on this rank");
+    }
+    return *model_;
+  }
+
+  fsdp::Sharding sharding_ = fsdp::Sharding::FullShard;
+  fsdp::WrapPolicy policy_;
+  std::chrono::milliseconds timeout_{std::chrono::minutes(30)};
+  torch::Device device_{torch::kCPU};
+  int32_t rank_ = 0;
+  int32_t world_ = 1;
+  ModuleRef module_;
+  std::unique_ptr<Collectives> group_;
+  std::unique_ptr<fsdp::ShardedModel> model_;
+  bool gradients_sharded_ = false;
+};
+
+}  // namespace volt::strategies
+
+VOLT_PLUGINS(volt::strategies::Fsdp)

@@ -1,0 +1,203 @@
+#include "sharded_model.hpp"
+
+#include <cmath>
+#include <set>
+
+namespace volt::strategies::fsdp {
+
+namespace {
+
+std::string parent_of(const std::string& name) {
+  auto dot = name.rfind('.');
+  return dot == std::string::npos ? std::string() : name.substr(0, dot);
+}
+
+using Dict = c10::impl::GenericDict;
+
+// "step" is a scalar in every optimizer's state (a 0-dim tensor, as Python's); the other
+// tensors of a parameter's state are shaped like the parameter.
+bool is_step(const c10::IValue& key) { return key.isString() && key.toStringRef() == "step"; }
+
+}  // namespace
+
+const char* sharding_name(Sharding s) {
+  switch (s) {
+    case Sharding::FullShard: return "FULL_SHARD";
+    case Sharding::ShardGradOp: return "SHARD_GRAD_OP";
+    case Sharding::NoShard: return "NO_SHARD";
+  }
+  return "?";
+}
+
+ShardedModel::ShardedModel(const NamedTensors& params, Collectives* group, int32_t rank,
+                           int32_t world_size, Sharding sharding, const WrapPolicy& policy)
+    : group_(group), sharding_(sharding) {
+  // Units follow registration order; one closes where a submodule ends once it is big enough,
+  // so a layer's weight and bias always share a unit.
+  std::vector<NamedTensors> groups(1);
+  int64_t count = 0;
+  std::string last_parent;
+  for (const auto& [name, p] : params) {
+    std::string parent = parent_of(name);
+    if (policy.min_num_params > 0 && count >= policy.min_num_params && parent != last_parent) {
+      groups.emplace_back();
+      count = 0;
+    }
+    groups.back().emplace_back(name, p);
+    count += p.numel();
+    last_parent = parent;
+  }
+  bool keep_full = sharding != Sharding::FullShard;
+  for (auto& g : groups) {
+    if (g.empty()) continue;
+    units_.push_back(std::make_unique<FlatUnit>(std::move(g), rank, world_size, keep_full));
+    const auto& members = units_.back()->members();
+    for (size_t i = 0; i < members.size(); ++i)
+      where_[members[i].param.unsafeGetTensorImpl()] = {units_.size() - 1, i};
+  }
+  if (sharding == Sharding::FullShard) use_local();
+}
+
+int64_t ShardedModel::numel() const {
+  int64_t n = 0;
+  for (const auto& u : units_) n += u->numel();
+  return n;
+}
+
+int64_t ShardedModel::local_numel() const {
+  int64_t n = 0;
+  for (const auto& u : units_) n += sharding_ == Sharding::FullShard ? u->shard_numel() : u->numel();
+  return n;
+}
+
+void ShardedModel::use_full() {
+  for (auto& u : units_) u->use_full(group_);
+}
+
+void ShardedModel::use_local() {
+  for (auto& u : units_) u->use_local();
+}
+
+void ShardedModel::reduce_gradients() {
+  for (auto& u : units_) u->reduce_gradients(group_, shards_gradients());
+}
+
+void ShardedModel::clear_gradients() {
+  for (auto& u : units_) u->clear_gradients();
+}
+
+void ShardedModel::clear_gradients(std::vector<torch::Tensor> params) {
+  for (auto& p : params)
+    if (find(p) != nullptr) p.mutable_grad() = torch::Tensor();
+}
+
+const ShardedModel::Where* ShardedModel::find(const torch::Tensor& param) const {
+  auto it = where_.find(param.unsafeGetTensorImpl());
+  return it == where_.end() ? nullptr : &it->second;
+}
+
+double ShardedModel::clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
+                                    double norm_type) {
+  if (norm_type != 2.0)
+    throw Error(VOLT_ERROR_UNIMPLEMENTED, "fsdp: gradient clipping by norm supports the 2-norm only");
+  torch::NoGradGuard no_grad;
+  double local = 0;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params) {
+    const torch::Tensor& g = p.grad();
+    if (!g.defined()) continue;
+    grads.push_back(g);
+    if (g.numel() > 0) local += g.to(torch::kDouble).pow(2).sum().item<double>();
+  }
+  torch::Tensor total = torch::tensor({local}, torch::kDouble);
+  if (group_ != nullptr && shards_gradients()) group_->all_reduce(total, Reduce::Sum);
+  double norm = std::sqrt(total.item<double>());
+  // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
+  double coef = max_norm / (norm + 1e-6);
+  if (coef < 1.0)
+    for (auto& g : grads) g.mul_(coef);
+  return norm;
+}
+
+std::unordered_map<std::string, torch::Tensor> ShardedModel::full_parameters() {
+  std::unordered_map<std::string, torch::Tensor> out;
+  for (auto& u : units_) {
+    const auto& members = u->members();
+    if (u->is_full()) {
+      for (const auto& m : members) out[m.name] = m.param;
+      continue;
+    }
+    std::vector<torch::Tensor> local;
+    for (const auto& m : members) local.push_back(m.param.detach());
+    std::vector<torch::Tensor> full = u->gather_members(group_, local);
+    for (size_t i = 0; i < members.size(); ++i) out[members[i].name] = full[i];
+  }
+  return out;
+}
+
+c10::IValue ShardedModel::gather_optimizer_state(const std::vector<torch::Tensor>& params,
+                                                 c10::IValue state) {
+  if (!shards_gradients() || !state.isGenericDict()) return state;
+  Dict root = state.toGenericDict();
+  if (!root.contains("state")) return state;
+  Dict per_param = root.at("state").toGenericDict();
+  // Per unit, which parameters (by optimizer index) it holds, and the state keys they carry.
+  for (size_t u = 0; u < units_.size(); ++u) {
+    FlatUnit& unit = *units_[u];
+    std::vector<int64_t> index(unit.members().size(), -1);
+    std::set<std::string> keys;
+    for (size_t k = 0; k < params.size(); ++k) {
+      const Where* w = find(params[k]);
+      if (w == nullptr || w->unit != u) continue;
+      index[w->member] = static_cast<int64_t>(k);
+      if (!per_param.contains(static_cast<int64_t>(k))) continue;
+      for (const auto& e : per_param.at(static_cast<int64_t>(k)).toGenericDict())
+        if (!is_step(e.key()) && e.value().isTensor() && e.value().toTensor().dim() == 1)
+          keys.insert(e.key().toStringRef());
+    }
+    // Every rank holds the same keys (the same optimizer stepped the same parameters), so
+    // the gathers below match across ranks.
+    for (const auto& key : keys) {
+      std::vector<torch::Tensor> local(unit.members().size());
+      for (size_t i = 0; i < local.size(); ++i) {
+        if (index[i] < 0 || !per_param.contains(index[i])) continue;
+        Dict d = per_param.at(index[i]).toGenericDict();
+        if (d.contains(key)) local[i] = d.at(key).toTensor();
+      }
+      std::vector<torch::Tensor> full = unit.gather_members(group_, local);
+      for (size_t i = 0; i < local.size(); ++i)
+        if (local[i].defined()) per_param.at(index[i]).toGenericDict().insert_or_assign(key, full[i]);
+    }
+  }
+  return state;
+}
+
+c10::IValue ShardedModel::split_optimizer_state(const std::vector<torch::Tensor>& params,
+                                                c10::IValue state) {
+  if (!shards_gradients() || !state.isGenericDict()) return state;
+  Dict root = state.toGenericDict();
+  if (!root.contains("state")) return state;
+  Dict per_param = root.at("state").toGenericDict();
+  for (size_t k = 0; k < params.size(); ++k) {
+    const Where* w = find(params[k]);
+    if (w == nullptr || !per_param.contains(static_cast<int64_t>(k))) continue;
+    const FlatUnit& unit = *units_[w->unit];
+    const FlatUnit::Member& m = unit.members()[w->member];
+    Dict d = per_param.at(static_cast<int64_t>(k)).toGenericDict();
+    std::vector<std::pair<std::string, torch::Tensor>> parts;
+    for (const auto& e : d) {
+      if (is_step(e.key()) || !e.value().isTensor()) continue;
+      const torch::Tensor& t = e.value().toTensor();
+      if (!t.sizes().equals(m.sizes))
+        throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                    "fsdp: the optimizer state '" + e.key().toStringRef() + "' of parameter " +
+                        std::to_string(k) + " ('" + m.name + "') has shape " + c10::str(t.sizes()) +
+                        ", the parameter " + c10::str(c10::IntArrayRef(m.sizes)));
+      parts.emplace_back(e.key().toStringRef(), unit.local_part(w->member, t));
+    }
+    for (auto& [key, part] : parts) d.insert_or_assign(key, part);
+  }
+  return state;
+}
+
+}  // namespace volt::strategies::fsdp

@@ -1,0 +1,69 @@
+// The module's parameters split into wrap units (FlatUnit), and what the fsdp strategy does
+// with all of them at once: gather and free, average gradients, clip by the global norm, and
+// turn sharded state (parameters, optimizer state) into the single-device form and back.
+#pragma once
+
+#include "flat_unit.hpp"
+
+#include <volt/sdk/strategy.hpp>
+
+#include <memory>
+#include <unordered_map>
+
+namespace volt::strategies::fsdp {
+
+enum class Sharding { FullShard, ShardGradOp, NoShard };
+
+const char* sharding_name(Sharding s);
+
+struct WrapPolicy {
+  // A unit closes at a submodule boundary once it holds this many parameter elements
+  // (PyTorch's size_based_auto_wrap_policy); 0: the whole model is one unit.
+  int64_t min_num_params = 0;
+};
+
+class ShardedModel {
+ public:
+  // `group` is null for a single process. The parameters keep their values (every rank must
+  // hold the same ones) and are full afterwards.
+  ShardedModel(const NamedTensors& params, Collectives* group, int32_t rank, int32_t world_size,
+               Sharding sharding, const WrapPolicy& policy);
+
+  size_t unit_count() const { return units_.size(); }
+  int64_t numel() const;            // parameter elements, unpadded
+  int64_t local_numel() const;      // elements this rank keeps between steps
+
+  void use_full();   // every unit full (gathered)
+  void use_local();  // every unit in its local layout (FULL_SHARD: full buffers freed)
+  bool shards_gradients() const { return sharding_ != Sharding::NoShard; }
+
+  // After a synchronising backward: averaged gradients; sharded (and the parameters local)
+  // unless NO_SHARD.
+  void reduce_gradients();
+  void clear_gradients();
+  void clear_gradients(std::vector<torch::Tensor> params);  // of these parameters only
+
+  // clip_grad_norm_ over `params` (local parts of sharded gradients), norm over all ranks.
+  double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm, double norm_type);
+
+  // The full parameters by name (gathered copies for units in their local layout).
+  std::unordered_map<std::string, torch::Tensor> full_parameters();
+
+  // The optimizer's state dict as a single device's, from this rank's shards, and back.
+  c10::IValue gather_optimizer_state(const std::vector<torch::Tensor>& params, c10::IValue state);
+  c10::IValue split_optimizer_state(const std::vector<torch::Tensor>& params, c10::IValue state);
+
+ private:
+  struct Where {
+    size_t unit;
+    size_t member;
+  };
+  const Where* find(const torch::Tensor& param) const;
+
+  Collectives* group_;
+  Sharding sharding_;
+  std::vector<std::unique_ptr<FlatUnit>> units_;
+  std::unordered_map<const void*, Where> where_;  // by TensorImpl
+};
+
+}  // namespace volt::strategies::fsdp
