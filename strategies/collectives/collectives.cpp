@@ -104,16 +104,6 @@ class GlooCollectives final : public Collectives {
     GlooWork(group_->allgather(outputs, input), label_).wait();
   }
 
-  void reduce_scatter(at::Tensor& shard, at::Tensor& full) override {
-    int64_t n = shard.numel();
-    if (full.numel() != n * size_ || !full.is_contiguous())
-      throw Error(VOLT_ERROR_INTERNAL, label_ + ": reduce_scatter: the input holds " +
-                                           std::to_string(full.numel()) + " elements, expected " +
-                                           std::to_string(n * size_) + " (contiguous)");
-    all_reduce(full, Reduce::Sum);
-    shard.view({n}).copy_(full.narrow(0, static_cast<int64_t>(rank_) * n, n));
-  }
-
   void barrier() override { GlooWork(group_->barrier(), label_).wait(); }
 
  private:

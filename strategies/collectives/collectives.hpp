@@ -47,10 +47,7 @@ class Collectives {
   // Blocking: every rank's `shard` (same numel on every rank), in rank order, into `full`
   // (world_size times that numel; contiguous, 1-D). `shard` may be a view of `full`.
   virtual void all_gather(at::Tensor& full, const at::Tensor& shard) = 0;
-  // Blocking: the sum over ranks of `full` (world_size * n elements, contiguous), of which
-  // this rank keeps elements [rank * n, (rank + 1) * n) in `shard`. Gloo has no
-  // reduce-scatter in LibTorch 1.13: it all-reduces `full` in place and copies the slice.
-  virtual void reduce_scatter(at::Tensor& shard, at::Tensor& full) = 0;
+
   virtual void barrier() = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "flat_unit.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace volt::strategies::fsdp {
 
@@ -17,11 +18,6 @@ struct NormalTensors {
 void gather(Collectives* group, at::Tensor& full, const at::Tensor& shard) {
   if (group != nullptr) group->all_gather(full, shard);
   else full.copy_(shard.reshape({-1}));
-}
-
-void sum_and_scatter(Collectives* group, at::Tensor& shard, at::Tensor& full) {
-  if (group != nullptr) group->reduce_scatter(shard, full);
-  else shard.copy_(full);
 }
 
 void sum(Collectives* group, at::Tensor& full) {
@@ -119,13 +115,17 @@ void FlatUnit::reduce_gradients(Collectives* group, bool shard) {
     }
     return;
   }
-  grad_slice_ = torch::empty({shard_}, summed.options());
-  sum_and_scatter(group, grad_slice_, summed);
-  grad_slice_.div_(world);
+  // Gloo in LibTorch 1.13 has no reduce-scatter: every rank sums the whole buffer and keeps its
+  // slice. Seeing the whole sum, every rank also knows whether any of it is inf or NaN: then
+  // every slice becomes NaN, so that a loss scaler (16-mixed), which checks the gradients it
+  // sees, skips the step on every rank alike, as on one device.
+  sum(group, summed);
+  const int64_t begin = static_cast<int64_t>(rank_) * shard_;
+  grad_slice_ = summed.narrow(0, begin, shard_).div(world);
+  if (!at::isfinite(summed).all().item<bool>()) grad_slice_.fill_(std::numeric_limits<double>::quiet_NaN());
   summed = torch::Tensor();
   for (auto& m : members_) m.param.mutable_grad() = torch::Tensor();
   use_local();
-  const int64_t begin = static_cast<int64_t>(rank_) * shard_;
   for (auto& m : members_)
     m.param.mutable_grad() = grad_slice_.narrow(0, m.local_begin - begin, m.local_numel());
 }

@@ -51,9 +51,9 @@ class FlatUnit {
   void use_local();
 
   // After backward: averages the gradients over ranks. `shard`: each rank keeps the local part
-  // (reduce-scatter) and the parameters switch to their local layout, each with its local part
-  // of the averaged gradient; otherwise every rank keeps the whole average (all-reduce).
-  // A parameter without a gradient counts as zero.
+  // and the parameters switch to their local layout, each with its local part of the averaged
+  // gradient (all NaN on every rank when any of the unit's sum is not finite); otherwise every
+  // rank keeps the whole average. A parameter without a gradient counts as zero.
   void reduce_gradients(Collectives* group, bool shard);
   // Drops every gradient (set to none): after a sharded optimizer step.
   void clear_gradients();

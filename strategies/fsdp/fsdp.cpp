@@ -4,7 +4,7 @@
 //  - FULL_SHARD (ZeRO-3): parameters, gradients and optimizer state sharded; the parameters
 //    are gathered for each step and freed once its backward reduced the gradients;
 //  - SHARD_GRAD_OP (ZeRO-2): gradients and optimizer state sharded, parameters replicated
-//    (gathered again after each optimizer step);
+//    (each rank's updated slice gathered into every replica before the next step);
 //  - NO_SHARD: like ddp (gradients all-reduced after backward).
 // Checkpoints hold the full, single-device state (state_dict_type "full"): rank 0 writes them,
 // every rank takes part in gathering them.
@@ -116,8 +116,8 @@ class Fsdp : public Strategy {
     optimizer.step();
     if (!gradients_sharded_) return;
     model_->clear_gradients(optimizer.params());
-    // ZeRO-2 keeps the parameters replicated: every rank's updated slice, gathered now.
-    if (sharding_ == fsdp::Sharding::ShardGradOp) model_->use_full();
+    // SHARD_GRAD_OP gathers the updated slices at the next step_begin, which every rank
+    // reaches also when a loss scaler skipped this step.
   }
 
   double clip_grad_norm(OptimizerRef optimizer, double max_norm, double norm_type) override {

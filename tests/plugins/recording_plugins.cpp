@@ -145,12 +145,15 @@ class DtypeProbe : public LightningModule {
                              "nan_at_batch": {"type": "integer", "default": -1,
                                               "description": "this batch's loss is NaN"},
                              "nan_on_rank": {"type": "integer", "default": -1,
-                                             "description": "only on this rank (-1: all)"}}})json"};
+                                             "description": "only on this rank (-1: all)"},
+                             "nan_in": {"enum": ["all", "bias"], "default": "all",
+                                        "description": "which gradients become NaN"}}})json"};
   }
   explicit DtypeProbe(const nlohmann::json& config)
       : path_(config.at("path").get<std::string>()),
         nan_at_batch_(config.at("nan_at_batch").get<int64_t>()),
-        nan_on_rank_(config.at("nan_on_rank").get<int32_t>()) {
+        nan_on_rank_(config.at("nan_on_rank").get<int32_t>()),
+        nan_in_bias_(config.at("nan_in").get<std::string>() == "bias") {
     linear_ = register_module("linear", torch::nn::Linear(config.at("in_features").get<int64_t>(),
                                                           config.at("num_classes").get<int64_t>()));
   }
@@ -162,8 +165,10 @@ class DtypeProbe : public LightningModule {
                              " default=" + c10::toString(c10::typeMetaToScalarType(c10::get_default_dtype())) +
                              " parameter=" + c10::toString(linear_->weight.scalar_type()));
     torch::Tensor loss = torch::cross_entropy_loss(y.to(torch::kFloat), batch.at(1));
-    if (batch_idx == nan_at_batch_ && (nan_on_rank_ < 0 || nan_on_rank_ == global_rank()))
-      loss = loss * std::nan("");  // every gradient of this step becomes NaN
+    if (batch_idx == nan_at_batch_ && (nan_on_rank_ < 0 || nan_on_rank_ == global_rank())) {
+      if (nan_in_bias_) loss = loss + linear_->bias.sum() * std::nan("");  // the bias's only
+      else loss = loss * std::nan("");  // every gradient of this step becomes NaN
+    }
     return loss;
   }
   Optimizers configure_optimizers() override {
@@ -174,6 +179,7 @@ class DtypeProbe : public LightningModule {
   std::string path_;
   int64_t nan_at_batch_;
   int32_t nan_on_rank_;
+  bool nan_in_bias_;
   torch::nn::Linear linear_{nullptr};
 };
 

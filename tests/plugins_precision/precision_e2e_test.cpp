@@ -253,4 +253,14 @@ TEST_CASE("a step with NaN gradients is skipped and the scale backs off, on ever
   // Under ddp the NaN of rank 1 reaches rank 0 through the all-reduce: both skip that step.
   probe("ddp", {"--data.batch_size=8", "--strategy=ddp", "--trainer.devices=2", "--model.nan_on_rank=1"});
 #endif
+#ifdef VOLT_TEST_HAVE_FSDP
+  // Under fsdp only the bias's gradient is NaN: the linear 8 -> 3 flattens to 27 elements, the
+  // bias at 24..26, all in rank 1's slice (14..27). Rank 0's scaler sees finite gradients, yet
+  // both skip, as one device does; with SHARD_GRAD_OP a lone skip would also leave the ranks'
+  // next collectives unmatched.
+  probe("single-bias", {"--data.batch_size=16", "--model.nan_in=bias"});
+  for (const std::string& sharding : {"FULL_SHARD", "SHARD_GRAD_OP"})
+    probe("fsdp-" + sharding, {"--data.batch_size=8", "--strategy=fsdp", "--trainer.devices=2",
+                              "--strategy.sharding_strategy=" + sharding, "--model.nan_in=bias"});
+#endif
 }
