@@ -61,8 +61,8 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
     step.batch_idx = i;
     volt_step_result result{};
     result.struct_size = sizeof(result);
-    strategy_step_begin(h.step);
     c_.precision.check(c_.precision->forward_begin(c_.precision.get()), "forward_begin");
+    strategy_step_begin(h.step);
     hook_ = h.step_hook;
     volt_error* err = c_.module->step(c_.module.get(), &step, &result);
     hook_ = VOLT_HOOK_NONE;
@@ -158,8 +158,8 @@ std::vector<at::Tensor> Trainer::run_prediction() {
     step.batch_idx = i;
     volt_step_result result{};
     result.struct_size = sizeof(result);
-    strategy_step_begin(VOLT_STEP_PREDICT);
     c_.precision.check(c_.precision->forward_begin(c_.precision.get()), "forward_begin");
+    strategy_step_begin(VOLT_STEP_PREDICT);
     hook_ = VOLT_HOOK_PREDICT_STEP;
     volt_error* err = c_.module->step(c_.module.get(), &step, &result);
     hook_ = VOLT_HOOK_NONE;

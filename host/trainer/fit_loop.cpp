@@ -211,8 +211,9 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
   bool first_of_window = batch_idx % accumulate == 0;
   bool should_step = (batch_idx + 1) % accumulate == 0 || is_last_batch;
 
-  strategy_step_begin(VOLT_STEP_TRAINING);
+  // The strategy gathers inside the precision's forward context (it sees autocast's dtype).
   c_.precision.check(c_.precision->forward_begin(c_.precision.get()), "forward_begin");
+  strategy_step_begin(VOLT_STEP_TRAINING);
   hook_ = VOLT_HOOK_TRAINING_STEP;
   volt_error* step_error = c_.module->step(c_.module.get(), &step, &result);
   hook_ = VOLT_HOOK_NONE;

@@ -27,8 +27,8 @@ void sum(Collectives* group, at::Tensor& full) {
 }  // namespace
 
 FlatUnit::FlatUnit(std::vector<std::pair<std::string, torch::Tensor>> params, int32_t rank,
-                   int32_t world_size, bool keep_full)
-    : rank_(rank), world_(world_size), keep_full_(keep_full) {
+                   int32_t world_size, bool sharded, bool keep_full)
+    : rank_(rank), world_(world_size), sharded_(sharded), keep_full_(keep_full || !sharded) {
   if (params.empty()) throw Error(VOLT_ERROR_INTERNAL, "fsdp: a wrap unit without parameters");
   const torch::Tensor& first = params.front().second;
   for (auto& [name, p] : params) {
@@ -48,17 +48,19 @@ FlatUnit::FlatUnit(std::vector<std::pair<std::string, torch::Tensor>> params, in
     numel_ += m.numel;
     members_.push_back(std::move(m));
   }
+  options_ = first.options().requires_grad(false);
   shard_ = (numel_ + world_ - 1) / world_;
-  const int64_t begin = static_cast<int64_t>(rank_) * shard_, end = begin + shard_;
+  const int64_t begin = slice_begin(), end = begin + shard_;
   for (auto& m : members_) {
     m.local_begin = std::clamp(m.offset, begin, end);
     m.local_end = std::clamp(m.offset + m.numel, begin, end);
   }
   NormalTensors normal;
-  flat_ = torch::zeros({shard_ * world_}, first.options().requires_grad(false));
+  flat_ = torch::zeros({shard_ * world_}, options_);
   for (auto& m : members_) flat_.narrow(0, m.offset, m.numel).copy_(m.param.detach().reshape({-1}));
   if (!keep_full_) slice_ = flat_.narrow(0, begin, shard_).clone();
-  point_params_at(flat_, true, 0);
+  layout_ = Layout::Compute;  // what the parameters are now: forces the switch below
+  use_master();
 }
 
 void FlatUnit::point_params_at(const torch::Tensor& flat, bool full_shapes, int64_t flat_start) {
@@ -68,94 +70,104 @@ void FlatUnit::point_params_at(const torch::Tensor& flat, bool full_shapes, int6
                                      : flat.narrow(0, m.local_begin - flat_start, m.local_numel());
     m.param.set_data(view);
   }
-  full_layout_ = full_shapes;
 }
 
-void FlatUnit::use_full(Collectives* group) {
-  if (full_layout_) return;
+void FlatUnit::use_compute(Collectives* group, at::ScalarType dtype) {
+  if (dtype == at::ScalarType::Undefined || !at::isFloatingType(this->dtype())) dtype = this->dtype();
+  if (layout_ == Layout::Compute && compute_dtype_ == dtype) return;
+  use_master();
   NormalTensors normal;
-  const int64_t begin = static_cast<int64_t>(rank_) * shard_;
-  if (keep_full_) {
-    // The optimizer updated this rank's slice in place; the others come from their ranks.
-    torch::Tensor mine = flat_.narrow(0, begin, shard_);
-    gather(group, flat_, mine);
+  // This rank's master values: the slice, or (NO_SHARD) everything.
+  torch::Tensor mine = !sharded_ ? flat_ : keep_full_ ? flat_.narrow(0, slice_begin(), shard_) : slice_;
+  torch::Tensor whole;
+  if (dtype == this->dtype()) {
+    if (!keep_full_) flat_ = torch::empty({shard_ * world_}, options_);
+    if (sharded_) gather(group, flat_, mine);  // SHARD_GRAD_OP: the others' updated slices
+    whole = flat_;
   } else {
-    flat_ = torch::empty({shard_ * world_}, slice_.options());
-    gather(group, flat_, slice_);
+    compute_ = torch::empty({shard_ * world_}, options_.dtype(dtype));
+    if (sharded_) {
+      // Half the bytes in bfloat16. Gloo (LibTorch 1.13) gathers no bfloat16: the bits travel
+      // as float16, a gather being a copy that never reads them as numbers.
+      torch::Tensor part = mine.to(dtype);
+      torch::Tensor bits = compute_;
+      if (dtype == at::kBFloat16) part = part.view(at::kHalf), bits = compute_.view(at::kHalf);
+      gather(group, bits, part);
+    } else {
+      compute_.copy_(flat_);
+    }
+    whole = compute_;
   }
-  point_params_at(flat_, true, 0);
+  point_params_at(whole, true, 0);
+  layout_ = Layout::Compute;
+  compute_dtype_ = dtype;
 }
 
-void FlatUnit::use_local() {
-  if (!full_layout_) return;
-  if (keep_full_) {
-    point_params_at(flat_, false, 0);
-  } else {
-    point_params_at(slice_, false, static_cast<int64_t>(rank_) * shard_);
-    flat_ = torch::Tensor();  // the parameters no longer point into it
-  }
+void FlatUnit::use_master() {
+  if (layout_ == Layout::Master) return;
+  if (!sharded_) point_params_at(flat_, true, 0);
+  else if (keep_full_) point_params_at(flat_, false, 0);
+  else point_params_at(slice_, false, slice_begin());
+  if (!keep_full_) flat_ = torch::Tensor();  // the parameters no longer point into it
+  compute_ = torch::Tensor();
+  layout_ = Layout::Master;
 }
 
-void FlatUnit::reduce_gradients(Collectives* group, bool shard) {
+void FlatUnit::reduce_gradients(Collectives* group) {
   NormalTensors normal;
-  const torch::Tensor& any = members_.front().param;
-  torch::Tensor summed = torch::zeros({shard_ * world_}, any.options().requires_grad(false));
+  torch::Tensor summed = torch::zeros({shard_ * world_}, options_);
   for (auto& m : members_) {
     const torch::Tensor& g = m.param.grad();
     if (g.defined()) summed.narrow(0, m.offset, m.numel).copy_(g.reshape({-1}));
-  }
-  const double world = static_cast<double>(world_);
-  if (!shard) {
-    sum(group, summed);
-    for (auto& m : members_) {
-      torch::Tensor mean = summed.narrow(0, m.offset, m.numel).view(m.sizes);
-      torch::Tensor& g = m.param.mutable_grad();
-      if (g.defined()) at::div_out(g, mean, world);
-      else g = mean / world;
-    }
-    return;
+    m.param.mutable_grad() = torch::Tensor();
   }
   // Gloo in LibTorch 1.13 has no reduce-scatter: every rank sums the whole buffer and keeps its
   // slice. Seeing the whole sum, every rank also knows whether any of it is inf or NaN: then
   // every slice becomes NaN, so that a loss scaler (16-mixed), which checks the gradients it
   // sees, skips the step on every rank alike, as on one device.
   sum(group, summed);
-  const int64_t begin = static_cast<int64_t>(rank_) * shard_;
-  grad_slice_ = summed.narrow(0, begin, shard_).div(world);
-  if (!at::isfinite(summed).all().item<bool>()) grad_slice_.fill_(std::numeric_limits<double>::quiet_NaN());
+  const double world = static_cast<double>(world_);
+  if (sharded_) {
+    grads_ = summed.narrow(0, slice_begin(), shard_).div(world);
+    if (!at::isfinite(summed).all().item<bool>()) grads_.fill_(std::numeric_limits<double>::quiet_NaN());
+  } else {
+    grads_ = summed.div_(world);
+  }
   summed = torch::Tensor();
-  for (auto& m : members_) m.param.mutable_grad() = torch::Tensor();
-  use_local();
+  use_master();
   for (auto& m : members_)
-    m.param.mutable_grad() = grad_slice_.narrow(0, m.local_begin - begin, m.local_numel());
+    m.param.mutable_grad() = sharded_ ? grads_.narrow(0, m.local_begin - slice_begin(), m.local_numel())
+                                      : grads_.narrow(0, m.offset, m.numel).view(m.sizes);
 }
 
 void FlatUnit::clear_gradients() {
   for (auto& m : members_) m.param.mutable_grad() = torch::Tensor();
-  grad_slice_ = torch::Tensor();
+  grads_ = torch::Tensor();
 }
 
-double FlatUnit::local_grad_square_sum() const {
-  double total = 0;
-  for (const auto& m : members_) {
-    const torch::Tensor& g = m.param.grad();
-    if (g.defined() && g.numel() > 0) total += g.detach().to(torch::kDouble).pow(2).sum().item<double>();
+std::vector<torch::Tensor> FlatUnit::full_values(Collectives* group) const {
+  std::vector<torch::Tensor> out;
+  if (!sharded_) {
+    for (const auto& m : members_) out.push_back(flat_.narrow(0, m.offset, m.numel).view(m.sizes));
+    return out;
   }
-  return total;
+  const torch::Tensor& master = keep_full_ ? flat_ : slice_;
+  const int64_t start = keep_full_ ? 0 : slice_begin();
+  std::vector<torch::Tensor> local;
+  for (const auto& m : members_) local.push_back(master.narrow(0, m.local_begin - start, m.local_numel()));
+  return gather_members(group, local);
 }
 
 std::vector<torch::Tensor> FlatUnit::gather_members(Collectives* group,
                                                     const std::vector<torch::Tensor>& local) const {
   NormalTensors normal;
-  const torch::Tensor& any = members_.front().param;
-  const int64_t begin = static_cast<int64_t>(rank_) * shard_;
-  torch::Tensor mine = torch::zeros({shard_}, any.options().requires_grad(false));
+  torch::Tensor mine = torch::zeros({shard_}, options_);
   for (size_t i = 0; i < members_.size(); ++i) {
     const Member& m = members_[i];
     if (i < local.size() && local[i].defined() && m.local_numel() > 0)
-      mine.narrow(0, m.local_begin - begin, m.local_numel()).copy_(local[i].reshape({-1}));
+      mine.narrow(0, m.local_begin - slice_begin(), m.local_numel()).copy_(local[i].reshape({-1}));
   }
-  torch::Tensor full = torch::empty({shard_ * world_}, mine.options());
+  torch::Tensor full = torch::empty({shard_ * world_}, options_);
   gather(group, full, mine);
   std::vector<torch::Tensor> out;
   for (const auto& m : members_) out.push_back(full.narrow(0, m.offset, m.numel).view(m.sizes).clone());

@@ -4,13 +4,14 @@
 //
 // The module keeps its own parameter tensors (their identity is what the optimizer and the
 // autograd graph know); the unit only changes what they point at (Tensor::set_data, Python's
-// `p.data = ...`):
-//  - full:  each parameter is a view of the gathered flat buffer, with its own shape;
-//  - local: each parameter is the 1-D part of itself that lies in this rank's slice (possibly
-//           empty). The optimizer steps in this layout, so its state is sharded too.
-// With `keep_full` (SHARD_GRAD_OP, NO_SHARD) the flat buffer stays allocated and the local
-// views are views of it; otherwise (FULL_SHARD) only the slice is kept and the full buffer is
-// gathered for each use and freed after.
+// `p.data = ...`), between two layouts:
+//  - compute: each parameter is a view of the whole flat buffer, with its own shape, in the
+//    step's compute dtype (bfloat16 under bf16-mixed's autocast: gathered in that dtype);
+//  - master: the values the optimizer steps on, in the parameters' own dtype. Sharded, each
+//    parameter is the 1-D part of itself that lies in this rank's slice (possibly empty), so
+//    the optimizer state is sharded too; with NO_SHARD, the whole parameter.
+// With FULL_SHARD only the slice is kept between steps; the whole buffer is gathered for the
+// compute layout and freed after. SHARD_GRAD_OP and NO_SHARD keep the whole master buffer.
 #pragma once
 
 #include "../collectives/collectives.hpp"
@@ -36,52 +37,59 @@ class FlatUnit {
     int64_t local_numel() const { return local_end - local_begin; }
   };
 
-  // Takes the parameters' current values (every rank holds the same ones) and leaves them full.
+  // Takes the parameters' current values (every rank holds the same ones); leaves them in the
+  // master layout. `sharded`: slices per rank (else NO_SHARD); `keep_full`: the whole master
+  // buffer stays allocated (SHARD_GRAD_OP, NO_SHARD).
   FlatUnit(std::vector<std::pair<std::string, torch::Tensor>> params, int32_t rank,
-           int32_t world_size, bool keep_full);
+           int32_t world_size, bool sharded, bool keep_full);
 
   const std::vector<Member>& members() const { return members_; }
   int64_t numel() const { return numel_; }        // without padding
   int64_t shard_numel() const { return shard_; }  // per rank
-  bool is_full() const { return full_layout_; }
+  at::ScalarType dtype() const { return options_.dtype().toScalarType(); }
 
-  // Parameters as full tensors (FULL_SHARD: all-gathers the slices). No-op when full.
-  void use_full(Collectives* group);
-  // Parameters as their local parts (FULL_SHARD: frees the full buffer). No-op when local.
-  void use_local();
+  // The compute layout in `dtype` (the parameters' own when Undefined); gathers the slices.
+  // No-op when already there.
+  void use_compute(Collectives* group, at::ScalarType dtype);
+  // The master layout (FULL_SHARD: frees the whole buffer). No-op when already there.
+  void use_master();
 
-  // After backward: averages the gradients over ranks. `shard`: each rank keeps the local part
-  // and the parameters switch to their local layout, each with its local part of the averaged
-  // gradient (all NaN on every rank when any of the unit's sum is not finite); otherwise every
-  // rank keeps the whole average. A parameter without a gradient counts as zero.
-  void reduce_gradients(Collectives* group, bool shard);
-  // Drops every gradient (set to none): after a sharded optimizer step.
+  // After backward: averages the gradients over ranks (a parameter without one counts as zero)
+  // and switches to the master layout, each parameter with its part of the average, in the
+  // master dtype. Sharded, a unit whose sum holds an inf or NaN anywhere gets an all-NaN
+  // slice on every rank.
+  void reduce_gradients(Collectives* group);
   void clear_gradients();
 
-  // Sum of squares of this rank's part of the gradients (for a global norm).
-  double local_grad_square_sum() const;
-
-  // Every rank's parts of per-parameter tensors shaped like the local parts (optimizer state),
-  // gathered into full-shaped tensors. `local[i]` belongs to members()[i]; undefined entries
-  // count as zeros.
+  // The whole master values of every member (gathered when sharded); every rank calls it.
+  std::vector<torch::Tensor> full_values(Collectives* group) const;
+  // Every rank's parts of per-parameter tensors shaped like the master local parts (optimizer
+  // state), gathered into full-shaped tensors. `local[i]` belongs to members()[i]; undefined
+  // entries count as zeros.
   std::vector<torch::Tensor> gather_members(Collectives* group,
                                             const std::vector<torch::Tensor>& local) const;
-  // This rank's part of member i's full-shaped tensor, as a 1-D copy.
+  // This rank's part of member i's full-shaped tensor, as a 1-D copy (sharded units).
   torch::Tensor local_part(size_t i, const torch::Tensor& full) const;
 
  private:
+  enum class Layout { Compute, Master };
   void point_params_at(const torch::Tensor& flat, bool full_shapes, int64_t flat_start);
+  int64_t slice_begin() const { return static_cast<int64_t>(rank_) * shard_; }
 
   std::vector<Member> members_;
   int32_t rank_;
   int32_t world_;
+  bool sharded_;
   bool keep_full_;
+  torch::TensorOptions options_;  // the master dtype and device
   int64_t numel_ = 0;
   int64_t shard_ = 0;
-  torch::Tensor flat_;   // world_ * shard_ elements; kept only with keep_full_ (or while full)
-  torch::Tensor slice_;  // FULL_SHARD: this rank's shard_ elements
-  torch::Tensor grad_slice_;  // this rank's averaged gradient, while the step uses it
-  bool full_layout_ = true;
+  torch::Tensor flat_;     // whole master buffer (world_ * shard_); FULL_SHARD: only while computing
+  torch::Tensor slice_;    // FULL_SHARD: this rank's master slice
+  torch::Tensor compute_;  // whole buffer in another compute dtype, while computing
+  torch::Tensor grads_;    // the averaged gradients the master layout points at
+  Layout layout_ = Layout::Master;
+  at::ScalarType compute_dtype_ = at::ScalarType::Undefined;
 };
 
 }  // namespace volt::strategies::fsdp

@@ -12,6 +12,9 @@
 
 #include <volt/sdk.hpp>
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
 namespace volt::strategies {
 
 class Fsdp : public Strategy {
@@ -90,7 +93,20 @@ class Fsdp : public Strategy {
       if (t.device() != device_) t = t.to(device_, /*non_blocking=*/true);
   }
 
-  void step_begin(ModuleRef /*module*/, int32_t /*step*/) override { model().use_full(); }
+  // The host calls it inside the precision plugin's forward context: under bf16-mixed's
+  // autocast the parameters are gathered, and computed with, in bfloat16 (PyTorch FSDP's
+  // MixedPrecision(param_dtype=...)), while the optimizer keeps stepping float32 slices.
+  void step_begin(ModuleRef /*module*/, int32_t /*step*/) override {
+    at::ScalarType dtype = autocast_dtype();
+    fsdp::ShardedModel& m = model();
+    if (dtype != at::ScalarType::Undefined && dtype != logged_dtype_) {
+      log_info(std::string("fsdp: parameters gathered in ") + c10::toString(dtype) +
+               " (the precision's autocast dtype), optimizer steps on " +
+               c10::toString(m.dtype()) + " master values");
+      logged_dtype_ = dtype;
+    }
+    m.use_compute(dtype);
+  }
 
   void step_end(ModuleRef /*module*/, int32_t step) override {
     if (!model_) return;
@@ -101,7 +117,7 @@ class Fsdp : public Strategy {
       gradients_sharded_ = false;
       return;
     }
-    if (sharding_ == fsdp::Sharding::FullShard) model_->use_local();
+    if (sharding_ == fsdp::Sharding::FullShard) model_->use_master();
   }
 
   void backward(ModuleRef /*module*/, const torch::Tensor& loss, bool sync) override {
@@ -163,13 +179,13 @@ class Fsdp : public Strategy {
   void load_optimizer_state(OptimizerRef optimizer, const c10::IValue& state) override {
     // The optimizer checks state shapes against its parameters: they take the layout they have
     // when it steps (the next step_begin gathers them again).
-    model().use_local();
+    model().use_master();
     load_state_dict_into(optimizer, model_->split_optimizer_state(optimizer.params(), state));
   }
 
   void teardown() override {
     // The module leaves whole, as on a single device (every rank tears down).
-    if (model_) model_->use_full();
+    if (model_) model_->use_compute(at::ScalarType::Undefined);
     model_.reset();
   }
 
@@ -187,6 +203,18 @@ class Fsdp : public Strategy {
     return *model_;
   }
 
+  // The dtype autocast computes in on the parameters' device, or Undefined when it is off.
+  at::ScalarType autocast_dtype() const {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::DeviceType type = device_.type();
+    if (at::autocast::is_autocast_enabled(type)) return at::autocast::get_autocast_dtype(type);
+#else
+    if (device_.is_cuda() && at::autocast::is_enabled()) return at::autocast::get_autocast_gpu_dtype();
+    if (device_.is_cpu() && at::autocast::is_cpu_enabled()) return at::autocast::get_autocast_cpu_dtype();
+#endif
+    return at::ScalarType::Undefined;
+  }
+
   fsdp::Sharding sharding_ = fsdp::Sharding::FullShard;
   fsdp::WrapPolicy policy_;
   std::chrono::milliseconds timeout_{std::chrono::minutes(30)};
@@ -197,6 +225,7 @@ class Fsdp : public Strategy {
   std::unique_ptr<Collectives> group_;
   std::unique_ptr<fsdp::ShardedModel> model_;
   bool gradients_sharded_ = false;
+  at::ScalarType logged_dtype_ = at::ScalarType::Undefined;
 };
 
 }  // namespace volt::strategies

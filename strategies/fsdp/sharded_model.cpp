@@ -47,15 +47,15 @@ ShardedModel::ShardedModel(const NamedTensors& params, Collectives* group, int32
     count += p.numel();
     last_parent = parent;
   }
-  bool keep_full = sharding != Sharding::FullShard;
+  bool sharded = sharding != Sharding::NoShard, keep_full = sharding != Sharding::FullShard;
   for (auto& g : groups) {
     if (g.empty()) continue;
-    units_.push_back(std::make_unique<FlatUnit>(std::move(g), rank, world_size, keep_full));
+    units_.push_back(std::make_unique<FlatUnit>(std::move(g), rank, world_size, sharded, keep_full));
     const auto& members = units_.back()->members();
     for (size_t i = 0; i < members.size(); ++i)
       where_[members[i].param.unsafeGetTensorImpl()] = {units_.size() - 1, i};
   }
-  if (sharding == Sharding::FullShard) use_local();
+  if (units_.empty()) throw Error(VOLT_ERROR_FAILED_PRECONDITION, "fsdp: the module has no parameters to shard");
 }
 
 int64_t ShardedModel::numel() const {
@@ -70,16 +70,16 @@ int64_t ShardedModel::local_numel() const {
   return n;
 }
 
-void ShardedModel::use_full() {
-  for (auto& u : units_) u->use_full(group_);
+void ShardedModel::use_compute(at::ScalarType dtype) {
+  for (auto& u : units_) u->use_compute(group_, dtype);
 }
 
-void ShardedModel::use_local() {
-  for (auto& u : units_) u->use_local();
+void ShardedModel::use_master() {
+  for (auto& u : units_) u->use_master();
 }
 
 void ShardedModel::reduce_gradients() {
-  for (auto& u : units_) u->reduce_gradients(group_, shards_gradients());
+  for (auto& u : units_) u->reduce_gradients(group_);
 }
 
 void ShardedModel::clear_gradients() {
@@ -122,15 +122,8 @@ double ShardedModel::clip_grad_norm(const std::vector<torch::Tensor>& params, do
 std::unordered_map<std::string, torch::Tensor> ShardedModel::full_parameters() {
   std::unordered_map<std::string, torch::Tensor> out;
   for (auto& u : units_) {
-    const auto& members = u->members();
-    if (u->is_full()) {
-      for (const auto& m : members) out[m.name] = m.param;
-      continue;
-    }
-    std::vector<torch::Tensor> local;
-    for (const auto& m : members) local.push_back(m.param.detach());
-    std::vector<torch::Tensor> full = u->gather_members(group_, local);
-    for (size_t i = 0; i < members.size(); ++i) out[members[i].name] = full[i];
+    std::vector<torch::Tensor> full = u->full_values(group_);
+    for (size_t i = 0; i < full.size(); ++i) out[u->members()[i].name] = full[i];
   }
   return out;
 }

@@ -32,13 +32,16 @@ class ShardedModel {
   size_t unit_count() const { return units_.size(); }
   int64_t numel() const;            // parameter elements, unpadded
   int64_t local_numel() const;      // elements this rank keeps between steps
+  at::ScalarType dtype() const { return units_.front()->dtype(); }  // the master dtype
 
-  void use_full();   // every unit full (gathered)
-  void use_local();  // every unit in its local layout (FULL_SHARD: full buffers freed)
+  // Every unit in the compute layout, in `dtype` (Undefined: the parameters' own).
+  void use_compute(at::ScalarType dtype);
+  // Every unit in the master layout (FULL_SHARD: the gathered buffers freed).
+  void use_master();
   bool shards_gradients() const { return sharding_ != Sharding::NoShard; }
 
-  // After a synchronising backward: averaged gradients; sharded (and the parameters local)
-  // unless NO_SHARD.
+  // After a synchronising backward: averaged gradients, sharded unless NO_SHARD, the
+  // parameters in the master layout.
   void reduce_gradients();
   void clear_gradients();
   void clear_gradients(std::vector<torch::Tensor> params);  // of these parameters only

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #ifdef VOLT_TEST_HAVE_FSDP
 
 using namespace volt::ddp_test;
@@ -114,5 +116,57 @@ TEST_CASE("fsdp on one process is single-device training", "[fsdp][e2e]") {
   CHECK(max_relative_difference(got.weights, expected.weights) <= 1e-6);
   CHECK(max_relative_difference(got.optimizer, expected.optimizer) <= 1e-6);
 }
+
+
+#ifdef VOLT_TEST_HAVE_DDP
+TEST_CASE("under bf16-mixed fsdp gathers bfloat16 parameters and steps float32 masters as ddp does",
+          "[fsdp][e2e][precision]") {
+  // ddp under autocast rounds each float32 weight to bfloat16 inside the forward and brings
+  // the bfloat16 gradient back to float32; fsdp gathers the bfloat16 values, accumulates the
+  // same bfloat16 gradients and reduces them in float32. Both step Adam on float32 values.
+  TempDir tmp("fsdp-bf16");
+  const std::vector<std::string> mixed{"--precision=bf16-mixed", "--trainer.devices=2"};
+  std::vector<std::string> ddp = mixed;
+  ddp.push_back("--strategy=ddp");
+  Outcome expected = run_fit(tmp, "ddp", 16, ddp);
+  for (const std::string& sharding : {"FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD"}) {
+    std::vector<std::string> flags = mixed;
+    flags.push_back("--strategy=fsdp");
+    flags.push_back("--strategy.sharding_strategy=" + sharding);
+    flags.push_back("--strategy.min_num_params=100");
+    ProcessResult r = run(fit_args(tmp / sharding / "root", 16, 2, flags), tmp, sharding);
+    INFO(sharding << "\n" << describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("fsdp: parameters gathered in BFloat16 (the precision's autocast dtype), "
+                     "optimizer steps on Float master values") != std::string::npos);
+    Outcome got = outcome_of(tmp / sharding / "root");
+    for (const auto& [name, w] : got.weights) CHECK(w.scalar_type() == at::kFloat);
+    CHECK(max_relative_difference(got.weights, expected.weights) <= 1e-5);
+    CHECK(max_relative_difference(got.optimizer, expected.optimizer) <= 1e-5);
+  }
+  // What the module's training_step sees: bfloat16 parameters (under ddp, float32 ones that
+  // autocast casts op by op).
+  for (const std::string& sharding : {"FULL_SHARD", "SHARD_GRAD_OP"}) {
+    fs::path seen = tmp / ("dtypes-" + sharding + ".txt");
+    ProcessResult r = run({kVolt, "fit", "--plugin-dir=" + std::string(VOLT_TEST_EXTRA_PLUGIN_DIR),
+                           "--model=dtype_probe", "--model.path=" + seen.string(), "--data=synthetic",
+                           "--data.shape=[8]", "--data.size=64", "--data.val_size=0",
+                           "--data.num_classes=3", "--data.batch_size=8", "--trainer.max_epochs=1",
+                           "--trainer.enable_progress_bar=false", "--logger=false",
+                           "--trainer.enable_checkpointing=false",
+                           "--trainer.default_root_dir=" + (tmp / ("probe-" + sharding)).string(),
+                           "--precision=bf16-mixed", "--strategy=fsdp", "--trainer.devices=2",
+                           "--strategy.sharding_strategy=" + sharding},
+                          tmp, "probe-" + sharding);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    std::ifstream in(seen);
+    int lines = 0;
+    for (std::string line; std::getline(in, line); ++lines)
+      CHECK(line.find("activation=BFloat16 default=Float parameter=BFloat16") != std::string::npos);
+    CHECK(lines == 2);  // one per rank
+  }
+}
+#endif
 
 #endif  // VOLT_TEST_HAVE_FSDP
