@@ -8,6 +8,7 @@
 //  - NO_SHARD: like ddp (gradients all-reduced after backward).
 // Checkpoints hold the full, single-device state (state_dict_type "full"): rank 0 writes them,
 // every rank takes part in gathering them.
+#include "../collectives/data_parallel.hpp"
 #include "sharded_model.hpp"
 
 #include <volt/sdk.hpp>
@@ -17,7 +18,7 @@
 
 namespace volt::strategies {
 
-class Fsdp : public Strategy {
+class Fsdp : public DataParallelStrategy {
  public:
   static PluginInfo info() {
     return {"fsdp", "1.0.0",
@@ -37,60 +38,19 @@ class Fsdp : public Strategy {
               }})json"};
   }
 
-  explicit Fsdp(const nlohmann::json& config) {
+  explicit Fsdp(const nlohmann::json& config)
+      : DataParallelStrategy("fsdp", std::chrono::milliseconds(static_cast<int64_t>(
+                                         config.at("timeout").get<double>() * 1000.0))) {
     std::string s = config.at("sharding_strategy").get<std::string>();
     sharding_ = s == "FULL_SHARD"      ? fsdp::Sharding::FullShard
                 : s == "SHARD_GRAD_OP" ? fsdp::Sharding::ShardGradOp
                                        : fsdp::Sharding::NoShard;
     policy_.min_num_params = config.at("min_num_params").get<int64_t>();
-    timeout_ = std::chrono::milliseconds(
-        static_cast<int64_t>(config.at("timeout").get<double>() * 1000.0));
-  }
-
-  StrategyInfo setup_environment() override {
-    const ClusterInfo& c = cluster();
-    StrategyInfo info;
-    info.global_rank = c.global_rank;
-    info.local_rank = c.local_rank;
-    info.node_rank = c.node_rank;
-    info.world_size = c.world_size;
-    device_ = c.accelerator == "cuda" ? torch::Device(torch::kCUDA, static_cast<int8_t>(c.local_rank))
-                                      : torch::Device(torch::kCPU);
-    info.root_device = device_.str();
-    rank_ = c.global_rank;
-    world_ = c.world_size;
-    if (c.world_size > 1) {
-      RendezvousOptions r;
-      r.label = "fsdp";
-      r.main_address = c.main_address;
-      r.main_port = c.main_port;
-      r.rank = c.global_rank;
-      r.world_size = c.world_size;
-      r.single_node = c.num_nodes <= 1;
-      r.timeout = timeout_;
-      group_ = Collectives::connect(r);
-    }
-    return info;
   }
 
   void setup_module(ModuleRef module) override {
     module_ = module;
-    module.to(device_.str());
-    if (!group_) return;
-    // Every rank starts from rank 0's weights and buffers, as with ddp.
-    NamedTensors state = module.named_parameters();
-    for (auto& b : module.named_buffers()) state.push_back(std::move(b));
-    torch::NoGradGuard no_grad;
-    for (auto& [name, t] : state) {
-      torch::Tensor flat = t.detach().contiguous();
-      group_->broadcast(flat, 0);
-      if (flat.data_ptr() != t.data_ptr()) t.detach().copy_(flat);
-    }
-  }
-
-  void batch_to_device(Batch& batch) override {
-    for (auto& t : batch)
-      if (t.device() != device_) t = t.to(device_, /*non_blocking=*/true);
+    DataParallelStrategy::setup_module(module);
   }
 
   // The host calls it inside the precision plugin's forward context: under bf16-mixed's
@@ -141,24 +101,6 @@ class Fsdp : public Strategy {
     return model_->clip_grad_norm(optimizer.params(), max_norm, norm_type);
   }
 
-  torch::Tensor reduce(const torch::Tensor& t, Reduce op) override { return start_reduce(t, op)->wait(); }
-
-  std::unique_ptr<PendingReduce> start_reduce(const torch::Tensor& t, Reduce op) override {
-    if (!group_) return std::make_unique<ReadyReduce>(t);
-    return std::make_unique<PendingAllReduce>(*group_, t, op);
-  }
-
-  torch::Tensor broadcast(const torch::Tensor& t, int32_t src) override {
-    if (!group_) return t;
-    torch::Tensor out = t.detach().clone().contiguous();
-    group_->broadcast(out, src);
-    return out;
-  }
-
-  void barrier(const std::string& /*name*/) override {
-    if (group_) group_->barrier();
-  }
-
   // Every rank calls it (the host gathers on all, rank 0 writes).
   NamedTensors module_state(ModuleRef module) override {
     if (!model_) return Strategy::module_state(module);
@@ -193,8 +135,8 @@ class Fsdp : public Strategy {
   // Built at first use, not in setup_module: a checkpoint restores the full weights before.
   fsdp::ShardedModel& model() {
     if (!model_) {
-      model_ = std::make_unique<fsdp::ShardedModel>(module_.named_parameters(), group_.get(), rank_,
-                                                    world_, sharding_, policy_);
+      model_ = std::make_unique<fsdp::ShardedModel>(module_.named_parameters(), group(), rank(),
+                                                    world_size(), sharding_, policy_);
       log_info(std::string("fsdp: ") + fsdp::sharding_name(sharding_) + ", " +
                std::to_string(model_->unit_count()) + " wrap units, " +
                std::to_string(model_->numel()) + " parameter elements, " +
@@ -206,23 +148,18 @@ class Fsdp : public Strategy {
   // The dtype autocast computes in on the parameters' device, or Undefined when it is off.
   at::ScalarType autocast_dtype() const {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::DeviceType type = device_.type();
+    at::DeviceType type = device().type();
     if (at::autocast::is_autocast_enabled(type)) return at::autocast::get_autocast_dtype(type);
 #else
-    if (device_.is_cuda() && at::autocast::is_enabled()) return at::autocast::get_autocast_gpu_dtype();
-    if (device_.is_cpu() && at::autocast::is_cpu_enabled()) return at::autocast::get_autocast_cpu_dtype();
+    if (device().is_cuda() && at::autocast::is_enabled()) return at::autocast::get_autocast_gpu_dtype();
+    if (device().is_cpu() && at::autocast::is_cpu_enabled()) return at::autocast::get_autocast_cpu_dtype();
 #endif
     return at::ScalarType::Undefined;
   }
 
   fsdp::Sharding sharding_ = fsdp::Sharding::FullShard;
   fsdp::WrapPolicy policy_;
-  std::chrono::milliseconds timeout_{std::chrono::minutes(30)};
-  torch::Device device_{torch::kCPU};
-  int32_t rank_ = 0;
-  int32_t world_ = 1;
   ModuleRef module_;
-  std::unique_ptr<Collectives> group_;
   std::unique_ptr<fsdp::ShardedModel> model_;
   bool gradients_sharded_ = false;
   at::ScalarType logged_dtype_ = at::ScalarType::Undefined;

@@ -12,13 +12,6 @@ namespace {
 
 const std::vector<std::string> kDdp{"--strategy=ddp", "--trainer.devices=2"};
 
-std::map<std::string, at::Tensor> two_epochs_on_one_device(const TempDir& tmp) {
-  ProcessResult r = run(fit_args(tmp / "reference/root", 32, 2), tmp, "reference");
-  INFO(describe(r));
-  REQUIRE(r.exit_code == 0);
-  return weights(only_checkpoint(tmp / "reference/root"));
-}
-
 }  // namespace
 
 TEST_CASE("a ddp checkpoint resumes on a single device", "[ddp][e2e][checkpoint]") {

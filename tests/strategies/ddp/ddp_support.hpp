@@ -1,5 +1,5 @@
-// Shared by the ddp tests: runs the real `volt` binary (one launcher, or processes started
-// here as torchrun would), finds the checkpoint a run left, and compares parameters.
+// Shared by the ddp and fsdp tests: runs the real `volt` binary (one launcher, or processes
+// started here as torchrun would), finds the checkpoint a run left, and compares parameters.
 #pragma once
 
 #include "checkpoint/checkpoint_file.hpp"
@@ -65,6 +65,14 @@ inline std::map<std::string, at::Tensor> weights(const fs::path& ckpt) {
   for (const auto& kv : host::load_checkpoint_file(ckpt).state_dict())
     out[kv.key().toStringRef()] = kv.value().toTensor();
   return out;
+}
+
+// The weights one process reaches in 2 epochs with batch 32: what a checkpoint that changes
+// strategy between the epochs (batch 16 on each of 2 processes) must reach too.
+inline std::map<std::string, at::Tensor> two_epochs_on_one_device(const TempDir& tmp) {
+  ProcessResult r = run(fit_args(tmp / "reference/root", 32, 2), tmp, "reference");
+  if (r.exit_code != 0) throw std::runtime_error("the single-device reference failed: " + describe(r));
+  return weights(only_checkpoint(tmp / "reference/root"));
 }
 
 // Largest relative difference over all tensors: max|a - b| / max|b|, per tensor.

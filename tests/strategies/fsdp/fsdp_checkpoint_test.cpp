@@ -16,13 +16,6 @@ std::vector<std::string> fsdp_flags(const std::string& sharding) {
           "--strategy.min_num_params=100"};
 }
 
-std::map<std::string, at::Tensor> two_epochs_on_one_device(const TempDir& tmp) {
-  ProcessResult r = run(fit_args(tmp / "reference/root", 32, 2), tmp, "reference");
-  INFO(describe(r));
-  REQUIRE(r.exit_code == 0);
-  return weights(only_checkpoint(tmp / "reference/root"));
-}
-
 }  // namespace
 
 TEST_CASE("a full fsdp checkpoint resumes on a single device", "[fsdp][e2e][checkpoint]") {
