@@ -1,5 +1,6 @@
 // `volt`: the host program. Subcommands: fit, validate, test, predict, plugins, help,
-// completion.
+// completion, checkpoint.
+#include "commands/checkpoint_command.hpp"
 #include "commands/completion_command.hpp"
 #include "commands/help_command.hpp"
 #include "commands/plugin_loading.hpp"
@@ -76,6 +77,10 @@ int run(int argc, char** argv) {
     const int status = run_catalogue_command(command, rest, *registry, scanned);
     registry->shutdown();  // no instance was created
     return status;
+  }
+  if (command == "checkpoint") {
+    volt::host::log::use_stderr();
+    return volt::host::run_checkpoint_command({args.begin() + 1, args.end()}, std::cout);
   }
   volt::host::RunOptions options;
   options.arguments = args;

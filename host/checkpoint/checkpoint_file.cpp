@@ -3,6 +3,7 @@
 #include "checkpoint/atomic_file.hpp"
 #include "checkpoint/pickle_reader.hpp"
 #include "checkpoint/pickle_writer.hpp"
+#include "checkpoint/sharded_checkpoint.hpp"
 #include "runtime/log.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -44,13 +45,20 @@ CheckpointFile load_checkpoint_file(const fs::path& path) {
   };
   std::error_code ec;
   if (!fs::exists(path, ec)) throw fail(VOLT_ERROR_NOT_FOUND, "no such file");
-  if (fs::is_directory(path, ec)) throw fail(VOLT_ERROR_INVALID_ARGUMENT, "is a folder, not a file");
-  if (fs::file_size(path, ec) == 0) throw fail(VOLT_ERROR_DATA_LOSS, "the file is empty");
   TorchFile file;
-  try {
-    file = read_torch_file(path);
-  } catch (const Error& e) {
-    throw fail(e.code(), e.what());
+  if (fs::is_directory(path, ec)) {
+    // A sharded checkpoint: its ranks' files, consolidated.
+    if (!is_sharded_checkpoint(path))
+      throw fail(VOLT_ERROR_INVALID_ARGUMENT, std::string("is a folder without ") + kShardIndexName +
+                                                  ", neither a checkpoint file nor a sharded checkpoint");
+    file.value = load_sharded_checkpoint(path);
+  } else {
+    if (fs::file_size(path, ec) == 0) throw fail(VOLT_ERROR_DATA_LOSS, "the file is empty");
+    try {
+      file = read_torch_file(path);
+    } catch (const Error& e) {
+      throw fail(e.code(), e.what());
+    }
   }
   if (!file.value.isGenericDict())
     throw fail(VOLT_ERROR_INVALID_ARGUMENT,

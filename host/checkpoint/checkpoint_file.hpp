@@ -31,7 +31,8 @@ struct CheckpointFile {
 // Writes atomically (a failure leaves any previous file at `path` as it was).
 void save_checkpoint_file(const std::filesystem::path& path, const c10::impl::GenericDict& content);
 
-// Throws volt::Error naming the file and what is wrong with it (missing, empty, truncated or
+// Reads a checkpoint file, or a sharded checkpoint's folder (sharded_checkpoint.hpp),
+// consolidated. Throws volt::Error naming the file and what is wrong with it (missing, empty, truncated or
 // corrupt, not a checkpoint); never crashes on bad input.
 CheckpointFile load_checkpoint_file(const std::filesystem::path& path);
 

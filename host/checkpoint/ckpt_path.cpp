@@ -1,5 +1,6 @@
 #include "checkpoint/ckpt_path.hpp"
 
+#include "checkpoint/sharded_checkpoint.hpp"
 #include "runtime/log.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -18,7 +19,9 @@ void collect(const fs::path& folder, std::vector<fs::path>& out) {
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) return;
   for (const auto& entry : fs::directory_iterator(folder, ec))
-    if (entry.is_regular_file(ec) && entry.path().extension() == ".ckpt") out.push_back(entry.path());
+    if ((entry.is_regular_file(ec) || is_sharded_checkpoint(entry.path())) &&
+        entry.path().extension() == ".ckpt")
+      out.push_back(entry.path());
 }
 
 // <versions>/*/checkpoints
@@ -47,7 +50,8 @@ int64_t max_hpc_index(const fs::path& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return best;
   for (const auto& entry : fs::directory_iterator(root, ec))
-    if (entry.is_regular_file(ec)) best = std::max(best, hpc_index(entry.path()));
+    if (entry.is_regular_file(ec) || is_sharded_checkpoint(entry.path()))
+      best = std::max(best, hpc_index(entry.path()));
   return best;
 }
 

@@ -76,6 +76,8 @@ std::string bash_script(const CompletionData& data) {
   s += "  fi\n";
   s += "  case \"${words[1]}\" in\n";
   s += "    completion) (( n == 2 )) && COMPREPLY=($(compgen -W 'bash zsh' -- \"$cur\")); return 0 ;;\n";
+  s += "    checkpoint) if (( n == 2 )); then COMPREPLY=($(compgen -W 'consolidate' -- \"$cur\")); "
+       "else COMPREPLY=($(compgen -f -- \"$cur\")); fi; return 0 ;;\n";
   s += "    help) COMPREPLY=($(compgen -W '" + words(data.help_topics) + "' -- \"$cur\")); return 0 ;;\n";
   s += "    plugins) COMPREPLY=($(compgen -W '--json --plugin-dir --plugin-allowlist "
        "--allow-insecure-plugins' -- \"$cur\")); return 0 ;;\n";
@@ -109,6 +111,7 @@ std::string zsh_script(const CompletionData& data) {
   s += "  if (( CURRENT == 2 )); then compadd -- " + words(data.commands) + "; return; fi\n";
   s += "  case \"${words[2]}\" in\n";
   s += "    completion) (( CURRENT == 3 )) && compadd -- bash zsh; return ;;\n";
+  s += "    checkpoint) if (( CURRENT == 3 )); then compadd -- consolidate; else _files; fi; return ;;\n";
   s += "    help) compadd -- " + words(data.help_topics) + "; return ;;\n";
   s += "    plugins) compadd -- --json --plugin-dir --plugin-allowlist --allow-insecure-plugins; "
        "return ;;\n";
@@ -140,7 +143,7 @@ std::string zsh_script(const CompletionData& data) {
 
 CompletionData completion_data(const PluginRegistry& registry) {
   CompletionData data;
-  data.commands = {"fit", "validate", "test", "predict", "plugins", "help", "completion"};
+  data.commands = {"fit", "validate", "test", "predict", "plugins", "help", "completion", "checkpoint"};
   data.flags = {"--help", "--print-config", "--overwrite-config", "--test-after-fit",
                 "--allow-insecure-plugins", "--config", "--plugin-dir", "--plugin-allowlist"};
   data.file_options = {"--config", "-c", "--plugin-dir", "--plugin-allowlist"};

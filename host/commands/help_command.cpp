@@ -22,6 +22,7 @@ constexpr const char* kCommands = R"(commands:
   plugins     list the plugins found (--json: the catalogue with every schema, for tools)
   help TOPIC  the options of the trainer (TOPIC = trainer) or of a plugin (TOPIC = its id)
   completion  print a shell completion script: volt completion bash|zsh
+  checkpoint  volt checkpoint consolidate DIR OUT.ckpt: a sharded checkpoint into one file
 )";
 
 constexpr const char* kRunOptions = R"(options (files, flags and environment apply left to right, each over what came before):

@@ -4,6 +4,7 @@
 // <log_dir>/checkpoints/epoch={E}-step={S}.ckpt, keeping only the latest).
 #include "trainer/trainer.hpp"
 
+#include "checkpoint/sharded_checkpoint.hpp"
 #include "checkpoint/state_dict.hpp"
 #include "runtime/log.hpp"
 
@@ -12,6 +13,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <filesystem>
 
 namespace volt::host {
@@ -46,22 +48,36 @@ std::optional<c10::IValue> hparams_of(const char* json) {
 
 }  // namespace
 
-c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
+c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded) {
   Dict ck = new_dict();
   ck.insert("epoch", current_epoch_);
   ck.insert("global_step", global_step_);
   ck.insert("pytorch-lightning_version", std::string(kLightningFormatVersion));
   ck.insert("volt_version", std::string(VOLT_SDK_VERSION));
 
-  NamedTensors state;
-  c_.strategy.check(c_.strategy->module_state(
-                        c_.strategy.get(), c_.module.get(),
-                        [](void* ctx, const char* name, volt_tensor* t) {
-                          static_cast<NamedTensors*>(ctx)->emplace_back(name, volt::unwrap(t));
-                        },
-                        &state),
-                    "module_state");
-  ck.insert("state_dict", state_dict_of(state));
+  if (sharded) {
+    // This rank's part (ABI 1.6): tensors it holds whole, and shard entries.
+    auto shard = c_.strategy.optional(&volt_strategy::module_state_shard,
+                                      VOLT_FIELD_END(volt_strategy, module_state_shard));
+    if (shard == nullptr)
+      throw Error(VOLT_ERROR_UNIMPLEMENTED, c_.strategy.label() +
+                                                " saves sharded checkpoints but has no module_state_shard");
+    ck.insert("state_dict", plugin_state(c_.strategy.get(),
+                                         [&](volt_strategy* st, const volt_state_sink* sink) {
+                                           return shard(st, c_.module.get(), sink);
+                                         },
+                                         c_.strategy.label(), "module_state_shard"));
+  } else {
+    NamedTensors state;
+    c_.strategy.check(c_.strategy->module_state(
+                          c_.strategy.get(), c_.module.get(),
+                          [](void* ctx, const char* name, volt_tensor* t) {
+                            static_cast<NamedTensors*>(ctx)->emplace_back(name, volt::unwrap(t));
+                          },
+                          &state),
+                      "module_state");
+    ck.insert("state_dict", state_dict_of(state));
+  }
 
   FitProgress loops = progress_;
   loops.batches_that_stepped = batches_that_stepped_;
@@ -103,10 +119,15 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
 
     c10::impl::GenericList optimizers(c10::AnyType::get());
     c10::impl::GenericList schedulers(c10::AnyType::get());
+    // A sharding strategy gathers the shards (ABI 1.5; every rank takes part), or gives this
+    // rank's part for a sharded checkpoint (ABI 1.6).
+    auto strategy_state =
+        sharded ? c_.strategy.optional(&volt_strategy::optimizer_state_shard,
+                                       VOLT_FIELD_END(volt_strategy, optimizer_state_shard))
+                : c_.strategy.optional(&volt_strategy::optimizer_state,
+                                       VOLT_FIELD_END(volt_strategy, optimizer_state));
+    const char* strategy_state_name = sharded ? "optimizer_state_shard" : "optimizer_state";
     for (auto& slot : optimizers_) {
-      // A sharding strategy gathers the shards (ABI 1.5); every rank takes part.
-      auto strategy_state = c_.strategy.optional(&volt_strategy::optimizer_state,
-                                                 VOLT_FIELD_END(volt_strategy, optimizer_state));
       if (slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, save_state) &&
           slot.optimizer->save_state != nullptr) {
         if (strategy_state != nullptr)
@@ -115,7 +136,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
               [&](volt_strategy* st, const volt_state_sink* sink) {
                 return strategy_state(st, slot.optimizer, sink);
               },
-              c_.strategy.label(), "optimizer_state"));
+              c_.strategy.label(), strategy_state_name));
         else
           optimizers.push_back(plugin_state(slot.optimizer, slot.optimizer->save_state,
                                              c_.module.label(), "optimizer save_state"));
@@ -155,8 +176,30 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only) {
   return ck;
 }
 
+bool Trainer::saves_sharded() const {
+  auto sharded = c_.strategy.optional(&volt_strategy::saves_sharded,
+                                      VOLT_FIELD_END(volt_strategy, saves_sharded));
+  return sharded != nullptr && sharded(c_.strategy.get());
+}
+
+int64_t Trainer::sum_over_ranks(int64_t x) {
+  at::Tensor v = at::full({1}, static_cast<double>(x), at::TensorOptions(at::kDouble).device(root_device_));
+  volt_tensor* out = nullptr;
+  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(v), VOLT_REDUCE_SUM, &out), "reduce");
+  double sum = volt::unwrap(out).to(at::kCPU).item<double>();
+  volt::release_ref(out);
+  return std::llround(sum);
+}
+
 void Trainer::save_checkpoint(const std::string& path, bool weights_only) {
-  Dict ck = dump_checkpoint(weights_only);  // every rank: a sharded strategy gathers here
+  if (saves_sharded()) {
+    // Every rank writes its part into the checkpoint's folder (sharded_checkpoint.hpp).
+    Dict ck = dump_checkpoint(weights_only, true);
+    save_sharded_checkpoint(path, info_.global_rank, info_.world_size, ck,
+                            [this](int64_t x) { return sum_over_ranks(x); });
+    return;
+  }
+  Dict ck = dump_checkpoint(weights_only, false);  // every rank: a sharding strategy gathers here
   if (info_.global_rank == 0) save_checkpoint_file(path, ck);
   c_.strategy.check(c_.strategy->barrier(c_.strategy.get(), "Trainer.save_checkpoint"), "barrier");
 }
@@ -173,11 +216,12 @@ void Trainer::save_default_checkpoint() {
   fs::path path = dir / ("epoch=" + std::to_string(current_epoch_) +
                          "-step=" + std::to_string(global_step_) + ".ckpt");
   save_checkpoint(path.string(), false);
-  // save_top_k=1 without a monitor keeps only the latest, removed after the new one exists.
+  // save_top_k=1 without a monitor keeps only the latest, removed after the new one exists
+  // (a file, or a sharded checkpoint's folder).
   if (info_.global_rank == 0 && !last_default_checkpoint_.empty() &&
       last_default_checkpoint_ != path.string()) {
     std::error_code ec;
-    fs::remove(last_default_checkpoint_, ec);
+    fs::remove_all(last_default_checkpoint_, ec);
   }
   last_default_checkpoint_ = path.string();
   last_default_checkpoint_step_ = global_step_;

@@ -307,15 +307,18 @@ void Trainer::optimizer_step(OptimizerSlot& slot) {
 
 void Trainer::clip_gradients(volt_optimizer* optimizer) {
   if (!options_.gradient_clip_val) return;
-  std::vector<at::Tensor> params;
-  for (size_t g = 0; g < optimizer->param_group_count(optimizer); ++g)
-    optimizer->visit_params(optimizer, g,
-                            [](void* ctx, const char*, volt_tensor* t) {
-                              static_cast<std::vector<at::Tensor>*>(ctx)->push_back(volt::unwrap(t));
-                            },
-                            &params);
+  auto params = [optimizer] {
+    std::vector<at::Tensor> out;
+    for (size_t g = 0; g < optimizer->param_group_count(optimizer); ++g)
+      optimizer->visit_params(optimizer, g,
+                              [](void* ctx, const char*, volt_tensor* t) {
+                                static_cast<std::vector<at::Tensor>*>(ctx)->push_back(volt::unwrap(t));
+                              },
+                              &out);
+    return out;
+  };
   if (options_.gradient_clip_algorithm == "value") {
-    torch::nn::utils::clip_grad_value_(params, *options_.gradient_clip_val);
+    torch::nn::utils::clip_grad_value_(params(), *options_.gradient_clip_val);
     return;
   }
   // A sharding strategy sees every rank's shard (ABI 1.5); the norm is the unsharded model's.
@@ -325,7 +328,7 @@ void Trainer::clip_gradients(volt_optimizer* optimizer) {
     c_.strategy.check(by_norm(c_.strategy.get(), optimizer, *options_.gradient_clip_val, 2.0, nullptr),
                       "clip_grad_norm");
   else
-    torch::nn::utils::clip_grad_norm_(params, *options_.gradient_clip_val);
+    torch::nn::utils::clip_grad_norm_(params(), *options_.gradient_clip_val);
 }
 
 void Trainer::step_schedulers(int32_t interval, bool skip_monitored) {

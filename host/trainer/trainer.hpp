@@ -94,7 +94,10 @@ class Trainer : public TrainerServices {
   volt_hook_args batch_args(const HostBatch& batch, int64_t batch_idx) const;
 
   // --- checkpoints (checkpointing.cpp, resume.cpp) ---
-  c10::impl::GenericDict dump_checkpoint(bool weights_only);
+  // `sharded`: this rank's part for a sharded checkpoint (ABI 1.6), else the gathered state.
+  c10::impl::GenericDict dump_checkpoint(bool weights_only, bool sharded);
+  bool saves_sharded() const;            // the strategy asks for sharded checkpoints
+  int64_t sum_over_ranks(int64_t x);     // a collective: every rank calls it
   bool default_checkpointing() const;
   void save_default_checkpoint();
   std::optional<CheckpointFile> read_ckpt_path(const std::optional<std::string>& ckpt_path);

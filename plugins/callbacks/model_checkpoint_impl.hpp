@@ -256,7 +256,7 @@ inline void ModelCheckpoint::remove_checkpoint(const std::string& path,
                                                const volt_trainer_state& s) const {
   if (s.global_rank != 0) return;
   std::error_code ec;
-  std::filesystem::remove(path, ec);
+  std::filesystem::remove_all(path, ec);  // a file, or a sharded checkpoint's folder
 }
 
 inline nlohmann::json ModelCheckpoint::state_dict() const {

@@ -151,11 +151,15 @@ std::vector<torch::Tensor> FlatUnit::full_values(Collectives* group) const {
     for (const auto& m : members_) out.push_back(flat_.narrow(0, m.offset, m.numel).view(m.sizes));
     return out;
   }
+  return gather_members(group, local_values());
+}
+
+std::vector<torch::Tensor> FlatUnit::local_values() const {
   const torch::Tensor& master = keep_full_ ? flat_ : slice_;
   const int64_t start = keep_full_ ? 0 : slice_begin();
-  std::vector<torch::Tensor> local;
-  for (const auto& m : members_) local.push_back(master.narrow(0, m.local_begin - start, m.local_numel()));
-  return gather_members(group, local);
+  std::vector<torch::Tensor> out;
+  for (const auto& m : members_) out.push_back(master.narrow(0, m.local_begin - start, m.local_numel()).clone());
+  return out;
 }
 
 std::vector<torch::Tensor> FlatUnit::gather_members(Collectives* group,

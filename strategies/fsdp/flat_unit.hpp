@@ -68,6 +68,10 @@ class FlatUnit {
   // entries count as zeros.
   std::vector<torch::Tensor> gather_members(Collectives* group,
                                             const std::vector<torch::Tensor>& local) const;
+  // This rank's master values of every member, as 1-D copies of their local parts (sharded
+  // units; any layout).
+  std::vector<torch::Tensor> local_values() const;
+  bool sharded() const { return sharded_; }
   // This rank's part of member i's full-shaped tensor, as a 1-D copy (sharded units).
   torch::Tensor local_part(size_t i, const torch::Tensor& full) const;
 

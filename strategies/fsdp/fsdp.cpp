@@ -6,8 +6,9 @@
 //  - SHARD_GRAD_OP (ZeRO-2): gradients and optimizer state sharded, parameters replicated
 //    (each rank's updated slice gathered into every replica before the next step);
 //  - NO_SHARD: like ddp (gradients all-reduced after backward).
-// Checkpoints hold the full, single-device state (state_dict_type "full"): rank 0 writes them,
-// every rank takes part in gathering them.
+// Checkpoints hold the full, single-device state (state_dict_type "full": rank 0 writes them,
+// every rank takes part in gathering them), or each rank's own part ("sharded": a folder with
+// one file per rank, written in parallel without gathering; host/checkpoint/sharded_checkpoint).
 #include "../collectives/data_parallel.hpp"
 #include "sharded_model.hpp"
 
@@ -31,8 +32,8 @@ class Fsdp : public DataParallelStrategy {
                   "description": "what is sharded: FULL_SHARD parameters, gradients and optimizer state (ZeRO-3); SHARD_GRAD_OP gradients and optimizer state (ZeRO-2); NO_SHARD nothing (like ddp)"},
                 "min_num_params": {"type": "integer", "minimum": 0, "default": 0,
                   "description": "wrap policy: a unit closes at a submodule boundary once it holds this many parameter elements; 0: the whole model is one unit"},
-                "state_dict_type": {"enum": ["full"], "default": "full",
-                  "description": "checkpoint layout: full (one single-device checkpoint written by rank 0)"},
+                "state_dict_type": {"enum": ["full", "sharded"], "default": "full",
+                  "description": "checkpoint layout: full (one single-device checkpoint written by rank 0) or sharded (a folder with one file per rank, written in parallel; volt checkpoint consolidate makes it one file)"},
                 "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 1800,
                   "description": "seconds a rendezvous or collective may wait for the other ranks"}
               }})json"};
@@ -46,6 +47,7 @@ class Fsdp : public DataParallelStrategy {
                 : s == "SHARD_GRAD_OP" ? fsdp::Sharding::ShardGradOp
                                        : fsdp::Sharding::NoShard;
     policy_.min_num_params = config.at("min_num_params").get<int64_t>();
+    sharded_checkpoints_ = config.at("state_dict_type").get<std::string>() == "sharded";
   }
 
   void setup_module(ModuleRef module) override {
@@ -125,6 +127,24 @@ class Fsdp : public DataParallelStrategy {
     load_state_dict_into(optimizer, model_->split_optimizer_state(optimizer.params(), state));
   }
 
+  // state_dict_type "sharded": each rank saves what it keeps, no gathering.
+  bool saves_sharded() const override { return sharded_checkpoints_; }
+
+  c10::IValue module_state_shard(ModuleRef module) override {
+    auto shards = model().parameter_shards();
+    c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+    for (auto& [name, p] : module.named_parameters()) {
+      auto it = shards.find(name);
+      d.insert(name, it != shards.end() ? it->second : c10::IValue(p));
+    }
+    for (auto& [name, b] : module.named_buffers()) d.insert(name, b);
+    return d;
+  }
+
+  c10::IValue optimizer_state_shard(OptimizerRef optimizer) override {
+    return model().mark_optimizer_shards(optimizer.params(), state_dict_of(optimizer));
+  }
+
   void teardown() override {
     // The module leaves whole, as on a single device (every rank tears down).
     if (model_) model_->use_compute(at::ScalarType::Undefined);
@@ -162,6 +182,7 @@ class Fsdp : public DataParallelStrategy {
   ModuleRef module_;
   std::unique_ptr<fsdp::ShardedModel> model_;
   bool gradients_sharded_ = false;
+  bool sharded_checkpoints_ = false;
   at::ScalarType logged_dtype_ = at::ScalarType::Undefined;
 };
 

@@ -128,6 +128,51 @@ std::unordered_map<std::string, torch::Tensor> ShardedModel::full_parameters() {
   return out;
 }
 
+std::unordered_map<std::string, c10::IValue> ShardedModel::parameter_shards() const {
+  std::unordered_map<std::string, c10::IValue> out;
+  for (const auto& u : units_) {
+    const auto& members = u->members();
+    if (!u->sharded()) {
+      std::vector<torch::Tensor> full = u->full_values(group_);
+      for (size_t i = 0; i < members.size(); ++i) out[members[i].name] = full[i].clone();
+      continue;
+    }
+    std::vector<torch::Tensor> local = u->local_values();
+    for (size_t i = 0; i < members.size(); ++i) {
+      const FlatUnit::Member& m = members[i];
+      out[m.name] = shard_entry(local[i], m.local_begin - m.offset, m.sizes);
+    }
+  }
+  return out;
+}
+
+c10::IValue ShardedModel::mark_optimizer_shards(const std::vector<torch::Tensor>& params,
+                                                c10::IValue state) const {
+  if (!shards_gradients() || !state.isGenericDict()) return state;
+  Dict root = state.toGenericDict();
+  if (!root.contains("state")) return state;
+  Dict per_param = root.at("state").toGenericDict();
+  for (size_t k = 0; k < params.size(); ++k) {
+    const Where* w = find(params[k]);
+    if (w == nullptr || !per_param.contains(static_cast<int64_t>(k))) continue;
+    const FlatUnit::Member& m = units_[w->unit]->members()[w->member];
+    Dict d = per_param.at(static_cast<int64_t>(k)).toGenericDict();
+    std::vector<std::pair<c10::IValue, c10::IValue>> shards;
+    for (const auto& e : d) {
+      if (is_step(e.key()) || !e.value().isTensor()) continue;
+      const torch::Tensor& t = e.value().toTensor();
+      if (t.dim() != 1 || t.numel() != m.local_numel())
+        throw Error(VOLT_ERROR_INTERNAL, "fsdp: the optimizer state '" + e.key().toStringRef() + "' of '" +
+                                             m.name + "' holds " + std::to_string(t.numel()) +
+                                             " elements, this rank's part of it " +
+                                             std::to_string(m.local_numel()));
+      shards.emplace_back(e.key(), shard_entry(t, m.local_begin - m.offset, m.sizes));
+    }
+    for (auto& [key, entry] : shards) d.insert_or_assign(key, entry);
+  }
+  return state;
+}
+
 c10::IValue ShardedModel::gather_optimizer_state(const std::vector<torch::Tensor>& params,
                                                  c10::IValue state) {
   if (!shards_gradients() || !state.isGenericDict()) return state;

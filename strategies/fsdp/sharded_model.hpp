@@ -52,6 +52,12 @@ class ShardedModel {
   // The full parameters by name (gathered copies for units in their local layout).
   std::unordered_map<std::string, torch::Tensor> full_parameters();
 
+  // For a sharded checkpoint: this rank's parameters by name, each a shard_entry (sharded
+  // units) or the whole tensor (NO_SHARD); and the optimizer's state dict with each
+  // per-parameter tensor of a sharded unit as a shard_entry.
+  std::unordered_map<std::string, c10::IValue> parameter_shards() const;
+  c10::IValue mark_optimizer_shards(const std::vector<torch::Tensor>& params, c10::IValue state) const;
+
   // The optimizer's state dict as a single device's, from this rank's shards, and back.
   c10::IValue gather_optimizer_state(const std::vector<torch::Tensor>& params, c10::IValue state);
   c10::IValue split_optimizer_state(const std::vector<torch::Tensor>& params, c10::IValue state);

@@ -1,7 +1,7 @@
 // The C++ layer's strategy table (sdk/include/volt/sdk/adapters.hpp): ABI 1.4's
 // start_reduce / finish_reduce: the pending reduction crosses as an opaque pointer that
 // finish_reduce frees exactly once (after waiting, after an error, or given up unwaited), and
-// exceptions come back as error values; ABI 1.5's defaults for strategies that shard nothing.
+// exceptions come back as error values; ABI 1.5's and 1.6's defaults for strategies that shard nothing.
 #include "runtime/host_api.hpp"
 
 #include <volt/sdk.hpp>
@@ -176,5 +176,38 @@ TEST_CASE("ABI 1.5: a strategy that shards nothing passes optimizer state and cl
   REQUIRE(t.table->clip_grad_norm(t.table, opt, 1.0, 2.0, &norm) == nullptr);
   CHECK(norm == Approx(5.0));
   CHECK(torch::allclose(w.grad(), torch::tensor({0.6, 0.8}), 1e-5, 1e-6));
+
+  // ABI 1.6: it saves no sharded checkpoints; asked anyway, its "shard" is the whole state.
+  REQUIRE(VOLT_HAS_FIELD(t.table, volt_strategy, optimizer_state_shard));
+  CHECK_FALSE(t.table->saves_sharded(t.table));
+  volt::StateCollector shard;
+  REQUIRE(t.table->optimizer_state_shard(t.table, opt, shard.sink()) == nullptr);
+  CHECK(torch::equal(buffer(shard.value()), torch::tensor({5.0, 6.0})));
   opt->destroy(opt);
+}
+
+TEST_CASE("ABI 1.6: a strategy's thrown saves_sharded reads as false, its shards cross as state",
+          "[sdk][strategy]") {
+  volt::host::host_api();
+  class Sharded final : public volt::Strategy {
+   public:
+    volt::StrategyInfo setup_environment() override { return {}; }
+    void batch_to_device(volt::Batch& /*batch*/) override {}
+    bool saves_sharded() const override { throw std::runtime_error("not decided"); }
+    c10::IValue module_state_shard(volt::ModuleRef /*module*/) override {
+      c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+      d.insert("w", volt::shard_entry(torch::tensor({3.0, 4.0}), 2, {2, 2}));
+      return d;
+    }
+  };
+  Table t(std::make_shared<Sharded>());
+  CHECK_FALSE(t.table->saves_sharded(t.table));  // no exception crosses the boundary
+  volt::StateCollector got;
+  REQUIRE(t.table->module_state_shard(t.table, nullptr, got.sink()) == nullptr);
+  auto entry = got.value().toGenericDict().at("w").toGenericDict();
+  CHECK(torch::equal(entry.at("volt_shard").toTensor(), torch::tensor({3.0, 4.0})));
+  CHECK(entry.at("offset").toInt() == 2);
+  std::vector<int64_t> shape;
+  for (const c10::IValue d : entry.at("shape").toListRef()) shape.push_back(d.toInt());
+  CHECK(shape == std::vector<int64_t>{2, 2});
 }

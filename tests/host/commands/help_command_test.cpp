@@ -167,7 +167,8 @@ TEST_CASE("volt completion bash completes commands, options, plugin ids and valu
 
   CHECK(bash_complete(tmp, "volt ") == std::vector<std::string>{"fit", "validate", "test",
                                                                 "predict", "plugins", "help",
-                                                                "completion"});
+                                                                "completion", "checkpoint"});
+  CHECK(bash_complete(tmp, "volt checkpoint ") == std::vector<std::string>{"consolidate"});
   CHECK(bash_complete(tmp, "volt fi") == std::vector<std::string>{"fit"});
   CHECK(bash_complete(tmp, "volt completion ") == std::vector<std::string>{"bash", "zsh"});
   CHECK(bash_complete(tmp, "volt fit --config ru") == std::vector<std::string>{"run.yaml"});

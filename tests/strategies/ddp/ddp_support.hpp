@@ -48,12 +48,16 @@ inline ProcessResult run(const std::vector<std::string>& args, const TempDir& tm
   return run_process(args, dir, dir, env);
 }
 
-// The one .ckpt file under `root` (default checkpointing keeps the latest only).
+// The one .ckpt file, or sharded checkpoint folder, under `root` (default checkpointing keeps
+// the latest only).
 inline fs::path only_checkpoint(const fs::path& root) {
   std::vector<fs::path> found;
   if (fs::exists(root))
-    for (const auto& e : fs::recursive_directory_iterator(root))
-      if (e.path().extension() == ".ckpt") found.push_back(e.path());
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+      if (it->path().extension() != ".ckpt") continue;
+      found.push_back(it->path());
+      if (it->is_directory()) it.disable_recursion_pending();  // its shard files are not others
+    }
   if (found.size() != 1)
     throw std::runtime_error("expected one checkpoint under " + root.string() + ", found " +
                              std::to_string(found.size()));

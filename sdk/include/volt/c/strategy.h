@@ -132,6 +132,26 @@ typedef struct volt_strategy {
    * the gradients it sees itself. [main-thread] */
   volt_error* (*clip_grad_norm)(struct volt_strategy* self, volt_optimizer* optimizer,
                                 double max_norm, double norm_type, double* total_norm);
+
+  /* --- since ABI 1.6: sharded checkpoints (all optional) --- */
+  /* True when checkpoints are to be saved sharded (Lightning FSDP's state_dict_type="sharded"):
+   * every rank then writes its own file of a checkpoint folder, with the state the two
+   * functions below give, instead of rank 0 writing one file of gathered state. NULL or false:
+   * the host gathers through module_state and optimizer_state. [main-thread] */
+  bool (*saves_sharded)(const struct volt_strategy* self);
+  /* This rank's part of the module state, written to `sink` (borrowed for the call) as a dict
+   * name -> entry in module_state's order. An entry is a tensor every rank holds whole, or a
+   * shard: {"volt_shard": piece, "offset": k, "shape": [d0, d1, ...]}, the rank holding the
+   * 1-D `piece` of the whole tensor's flattened (row-major) values starting at element k. The
+   * pieces of all ranks tile the whole; consolidating a checkpoint concatenates them. Every
+   * rank calls it. [main-thread] */
+  volt_error* (*module_state_shard)(struct volt_strategy* self, volt_module* module,
+                                    const volt_state_sink* sink);
+  /* This rank's part of `optimizer`'s state, as optimizer_state would write it with every
+   * per-parameter tensor this rank holds a part of written as a shard (above). Every rank
+   * calls it. [main-thread] */
+  volt_error* (*optimizer_state_shard)(struct volt_strategy* self, volt_optimizer* optimizer,
+                                       const volt_state_sink* sink);
 } volt_strategy;
 
 #ifdef __cplusplus

@@ -173,6 +173,19 @@ inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
       if (total_norm != nullptr) *total_norm = norm;
     });
   };
+  a->table.saves_sharded = [](const volt_strategy* s) {
+    try {
+      return A::obj(s).saves_sharded();
+    } catch (...) {
+      return false;  // nothing may cross the boundary; the host then saves gathered state
+    }
+  };
+  a->table.module_state_shard = [](volt_strategy* s, volt_module* m, const volt_state_sink* sink) {
+    return guard([&] { write_state(A::obj(s).module_state_shard(ModuleRef(m)), sink); });
+  };
+  a->table.optimizer_state_shard = [](volt_strategy* s, volt_optimizer* o, const volt_state_sink* sink) {
+    return guard([&] { write_state(A::obj(s).optimizer_state_shard(OptimizerRef(o)), sink); });
+  };
   return &a->table;
 }
 

@@ -71,6 +71,16 @@ inline void load_state_dict_into(OptimizerRef optimizer, const c10::IValue& stat
   detail::check(o->load_state(o, view.get()), "optimizer.load_state");
 }
 
+// A shard in a sharded checkpoint (volt/c/strategy.h, module_state_shard): `piece` holds the
+// elements [offset, offset + piece.numel()) of the flattened whole tensor of shape `shape`.
+inline c10::IValue shard_entry(const torch::Tensor& piece, int64_t offset, c10::IntArrayRef shape) {
+  c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+  d.insert("volt_shard", piece.reshape({-1}));
+  d.insert("offset", offset);
+  d.insert("shape", c10::List<int64_t>(shape));
+  return d;
+}
+
 class Strategy : public PluginBase {
  public:
   virtual StrategyInfo setup_environment() = 0;
@@ -115,6 +125,18 @@ class Strategy : public PluginBase {
   virtual double clip_grad_norm(OptimizerRef optimizer, double max_norm, double norm_type) {
     return torch::nn::utils::clip_grad_norm_(optimizer.params(), max_norm, norm_type);
   }
+
+  // --- ABI 1.6: sharded checkpoints (a strategy that shards overrides all three) ---
+  // True: every rank writes its own part of each checkpoint (a folder of files).
+  virtual bool saves_sharded() const { return false; }
+  // This rank's part of the module state: a dict name -> tensor (held whole) or shard_entry.
+  virtual c10::IValue module_state_shard(ModuleRef module) {
+    c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+    for (auto& [name, t] : module_state(module)) d.insert(name, t);
+    return d;
+  }
+  // This rank's part of the optimizer's state dict, per-parameter tensors as shard_entry.
+  virtual c10::IValue optimizer_state_shard(OptimizerRef optimizer) { return optimizer_state(optimizer); }
 
   // What the host detected; valid from setup_environment on (a host older than ABI 1.3 gives
   // the defaults: one process).
