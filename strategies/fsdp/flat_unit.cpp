@@ -20,10 +20,6 @@ void gather(Collectives* group, at::Tensor& full, const at::Tensor& shard) {
   else full.copy_(shard.reshape({-1}));
 }
 
-void sum(Collectives* group, at::Tensor& full) {
-  if (group != nullptr) group->all_reduce(full, Reduce::Sum);
-}
-
 }  // namespace
 
 FlatUnit::FlatUnit(std::vector<std::pair<std::string, torch::Tensor>> params, int32_t rank,
@@ -113,19 +109,46 @@ void FlatUnit::use_master() {
   layout_ = Layout::Master;
 }
 
+FlatUnit::~FlatUnit() {
+  // A reduction still in flight writes into summed_: wait for it (after an error in backward).
+  if (pending_) {
+    try {
+      pending_->wait();
+    } catch (...) {
+    }
+  }
+}
+
 void FlatUnit::reduce_gradients(Collectives* group) {
+  start_reduce(group);
+  finish_reduce();
+}
+
+void FlatUnit::start_reduce(Collectives* group) {
   NormalTensors normal;
-  torch::Tensor summed = torch::zeros({shard_ * world_}, options_);
+  summed_ = torch::zeros({shard_ * world_}, options_);
   for (auto& m : members_) {
     const torch::Tensor& g = m.param.grad();
-    if (g.defined()) summed.narrow(0, m.offset, m.numel).copy_(g.reshape({-1}));
+    if (g.defined()) summed_.narrow(0, m.offset, m.numel).copy_(g.reshape({-1}));
     m.param.mutable_grad() = torch::Tensor();
   }
   // Gloo in LibTorch 1.13 has no reduce-scatter: every rank sums the whole buffer and keeps its
-  // slice. Seeing the whole sum, every rank also knows whether any of it is inf or NaN: then
-  // every slice becomes NaN, so that a loss scaler (16-mixed), which checks the gradients it
-  // sees, skips the step on every rank alike, as on one device.
-  sum(group, summed);
+  // slice (finish_reduce).
+  if (group != nullptr) pending_ = group->all_reduce_async(summed_, Reduce::Sum);
+}
+
+void FlatUnit::finish_reduce() {
+  if (!summed_.defined()) throw Error(VOLT_ERROR_INTERNAL, "fsdp: finish_reduce without start_reduce");
+  NormalTensors normal;
+  if (pending_) {
+    std::unique_ptr<PendingWork> pending = std::move(pending_);
+    pending->wait();
+  }
+  torch::Tensor summed = std::move(summed_);
+  summed_ = torch::Tensor();
+  // Seeing the whole sum, every rank also knows whether any of it is inf or NaN: then every
+  // slice becomes NaN, so that a loss scaler (16-mixed), which checks the gradients it sees,
+  // skips the step on every rank alike, as on one device.
   const double world = static_cast<double>(world_);
   if (sharded_) {
     grads_ = summed.narrow(0, slice_begin(), shard_).div(world);

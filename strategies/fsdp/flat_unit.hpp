@@ -18,6 +18,7 @@
 
 #include <volt/sdk/torch_core.hpp>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,9 @@ class FlatUnit {
   // buffer stays allocated (SHARD_GRAD_OP, NO_SHARD).
   FlatUnit(std::vector<std::pair<std::string, torch::Tensor>> params, int32_t rank,
            int32_t world_size, bool sharded, bool keep_full);
+  ~FlatUnit();
+  FlatUnit(const FlatUnit&) = delete;
+  FlatUnit& operator=(const FlatUnit&) = delete;
 
   const std::vector<Member>& members() const { return members_; }
   int64_t numel() const { return numel_; }        // without padding
@@ -59,6 +63,11 @@ class FlatUnit {
   // master dtype. Sharded, a unit whose sum holds an inf or NaN anywhere gets an all-NaN
   // slice on every rank.
   void reduce_gradients(Collectives* group);
+  // reduce_gradients in two halves, so that the sum can travel while backward goes on:
+  // start_reduce takes the parameters' gradients as they are now (clearing them) and starts
+  // their all-reduce; finish_reduce waits for it and does the rest.
+  void start_reduce(Collectives* group);
+  void finish_reduce();
   void clear_gradients();
 
   // The whole master values of every member (gathered when sharded); every rank calls it.
@@ -92,6 +101,8 @@ class FlatUnit {
   torch::Tensor slice_;    // FULL_SHARD: this rank's master slice
   torch::Tensor compute_;  // whole buffer in another compute dtype, while computing
   torch::Tensor grads_;    // the averaged gradients the master layout points at
+  torch::Tensor summed_;   // gradients being summed, from start_reduce to finish_reduce
+  std::unique_ptr<PendingWork> pending_;  // that sum in flight
   Layout layout_ = Layout::Master;
   at::ScalarType compute_dtype_ = at::ScalarType::Undefined;
 };

@@ -34,6 +34,8 @@ class Fsdp : public DataParallelStrategy {
                   "description": "wrap policy: a unit closes at a submodule boundary once it holds this many parameter elements; 0: the whole model is one unit"},
                 "state_dict_type": {"enum": ["full", "sharded"], "default": "full",
                   "description": "checkpoint layout: full (one single-device checkpoint written by rank 0) or sharded (a folder with one file per rank, written in parallel; volt checkpoint consolidate makes it one file)"},
+                "overlap": {"type": "boolean", "default": true,
+                  "description": "start each unit's gradient reduction from inside backward, once its gradients are final; false: all after backward (the benchmark's baseline)"},
                 "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 1800,
                   "description": "seconds a rendezvous or collective may wait for the other ranks"}
               }})json"};
@@ -48,6 +50,7 @@ class Fsdp : public DataParallelStrategy {
                                        : fsdp::Sharding::NoShard;
     policy_.min_num_params = config.at("min_num_params").get<int64_t>();
     sharded_checkpoints_ = config.at("state_dict_type").get<std::string>() == "sharded";
+    overlap_ = config.at("overlap").get<bool>();
   }
 
   void setup_module(ModuleRef module) override {
@@ -58,7 +61,7 @@ class Fsdp : public DataParallelStrategy {
   // The host calls it inside the precision plugin's forward context: under bf16-mixed's
   // autocast the parameters are gathered, and computed with, in bfloat16 (PyTorch FSDP's
   // MixedPrecision(param_dtype=...)), while the optimizer keeps stepping float32 slices.
-  void step_begin(ModuleRef /*module*/, int32_t /*step*/) override {
+  void step_begin(ModuleRef /*module*/, int32_t step) override {
     at::ScalarType dtype = autocast_dtype();
     fsdp::ShardedModel& m = model();
     if (dtype != at::ScalarType::Undefined && dtype != logged_dtype_) {
@@ -68,11 +71,13 @@ class Fsdp : public DataParallelStrategy {
       logged_dtype_ = dtype;
     }
     m.use_compute(dtype);
+    if (step == VOLT_STEP_TRAINING) m.watch_gradients();
   }
 
   void step_end(ModuleRef /*module*/, int32_t step) override {
     if (!model_) return;
     if (step == VOLT_STEP_TRAINING) {
+      model_->unwatch_gradients();
       // Gradients that no optimizer step used (a skipped step) are local parts: dropped, so
       // that the next backward accumulates into full-shaped ones.
       if (gradients_sharded_) model_->clear_gradients();
@@ -83,10 +88,18 @@ class Fsdp : public DataParallelStrategy {
   }
 
   void backward(ModuleRef /*module*/, const torch::Tensor& loss, bool sync) override {
+    // Accumulation steps keep full local gradients and communicate nothing; otherwise each
+    // unit's all-reduce starts from inside backward once its gradients are final.
+    if (sync && overlap_) model().arm_reduction();
     loss.backward();
-    // Accumulation steps keep full local gradients and communicate nothing.
     if (!sync) return;
     model().reduce_gradients();
+    if (!reported_overlap_) {
+      log_info("fsdp: " + std::to_string(model_->units_reduced_in_backward()) + " of " +
+               std::to_string(model_->unit_count()) +
+               " wrap units started reducing their gradients inside backward");
+      reported_overlap_ = true;
+    }
     gradients_sharded_ = model_->shards_gradients();
   }
 
@@ -183,6 +196,8 @@ class Fsdp : public DataParallelStrategy {
   std::unique_ptr<fsdp::ShardedModel> model_;
   bool gradients_sharded_ = false;
   bool sharded_checkpoints_ = false;
+  bool overlap_ = true;
+  bool reported_overlap_ = false;
   at::ScalarType logged_dtype_ = at::ScalarType::Undefined;
 };
 

@@ -56,6 +56,9 @@ ShardedModel::ShardedModel(const NamedTensors& params, Collectives* group, int32
       where_[members[i].param.unsafeGetTensorImpl()] = {units_.size() - 1, i};
   }
   if (units_.empty()) throw Error(VOLT_ERROR_FAILED_PRECONDITION, "fsdp: the module has no parameters to shard");
+  std::vector<FlatUnit*> units;
+  for (auto& u : units_) units.push_back(u.get());
+  reducer_ = std::make_unique<BackwardReducer>(std::move(units), group_);
 }
 
 int64_t ShardedModel::numel() const {
@@ -78,9 +81,7 @@ void ShardedModel::use_master() {
   for (auto& u : units_) u->use_master();
 }
 
-void ShardedModel::reduce_gradients() {
-  for (auto& u : units_) u->reduce_gradients(group_);
-}
+void ShardedModel::reduce_gradients() { reducer_->finish(); }
 
 void ShardedModel::clear_gradients() {
   for (auto& u : units_) u->clear_gradients();
@@ -146,8 +147,8 @@ std::unordered_map<std::string, c10::IValue> ShardedModel::parameter_shards() co
   return out;
 }
 
-c10::IValue ShardedModel::mark_optimizer_shards(const std::vector<torch::Tensor>& params,
-                                                c10::IValue state) const {
+c10::IValue ShardedModel::map_parameter_state(const std::vector<torch::Tensor>& params, c10::IValue state,
+                                              const StateMap& fn) const {
   if (!shards_gradients() || !state.isGenericDict()) return state;
   Dict root = state.toGenericDict();
   if (!root.contains("state")) return state;
@@ -155,22 +156,27 @@ c10::IValue ShardedModel::mark_optimizer_shards(const std::vector<torch::Tensor>
   for (size_t k = 0; k < params.size(); ++k) {
     const Where* w = find(params[k]);
     if (w == nullptr || !per_param.contains(static_cast<int64_t>(k))) continue;
-    const FlatUnit::Member& m = units_[w->unit]->members()[w->member];
     Dict d = per_param.at(static_cast<int64_t>(k)).toGenericDict();
-    std::vector<std::pair<c10::IValue, c10::IValue>> shards;
-    for (const auto& e : d) {
-      if (is_step(e.key()) || !e.value().isTensor()) continue;
-      const torch::Tensor& t = e.value().toTensor();
-      if (t.dim() != 1 || t.numel() != m.local_numel())
-        throw Error(VOLT_ERROR_INTERNAL, "fsdp: the optimizer state '" + e.key().toStringRef() + "' of '" +
-                                             m.name + "' holds " + std::to_string(t.numel()) +
-                                             " elements, this rank's part of it " +
-                                             std::to_string(m.local_numel()));
-      shards.emplace_back(e.key(), shard_entry(t, m.local_begin - m.offset, m.sizes));
-    }
-    for (auto& [key, entry] : shards) d.insert_or_assign(key, entry);
+    std::vector<std::pair<c10::IValue, c10::IValue>> mapped;  // the dict is not changed while read
+    for (const auto& e : d)
+      if (!is_step(e.key()) && e.value().isTensor())
+        mapped.emplace_back(e.key(), fn(*units_[w->unit], w->member, e.key().toStringRef(), e.value().toTensor()));
+    for (auto& [key, value] : mapped) d.insert_or_assign(key, value);
   }
   return state;
+}
+
+c10::IValue ShardedModel::mark_optimizer_shards(const std::vector<torch::Tensor>& params,
+                                                c10::IValue state) const {
+  return map_parameter_state(params, std::move(state), [](const FlatUnit& unit, size_t i, const std::string& key,
+                                                          const torch::Tensor& t) {
+    const FlatUnit::Member& m = unit.members()[i];
+    if (t.dim() != 1 || t.numel() != m.local_numel())
+      throw Error(VOLT_ERROR_INTERNAL, "fsdp: the optimizer state '" + key + "' of '" + m.name + "' holds " +
+                                           std::to_string(t.numel()) + " elements, this rank's part of it " +
+                                           std::to_string(m.local_numel()));
+    return shard_entry(t, m.local_begin - m.offset, m.sizes);
+  });
 }
 
 c10::IValue ShardedModel::gather_optimizer_state(const std::vector<torch::Tensor>& params,
@@ -212,30 +218,15 @@ c10::IValue ShardedModel::gather_optimizer_state(const std::vector<torch::Tensor
 
 c10::IValue ShardedModel::split_optimizer_state(const std::vector<torch::Tensor>& params,
                                                 c10::IValue state) {
-  if (!shards_gradients() || !state.isGenericDict()) return state;
-  Dict root = state.toGenericDict();
-  if (!root.contains("state")) return state;
-  Dict per_param = root.at("state").toGenericDict();
-  for (size_t k = 0; k < params.size(); ++k) {
-    const Where* w = find(params[k]);
-    if (w == nullptr || !per_param.contains(static_cast<int64_t>(k))) continue;
-    const FlatUnit& unit = *units_[w->unit];
-    const FlatUnit::Member& m = unit.members()[w->member];
-    Dict d = per_param.at(static_cast<int64_t>(k)).toGenericDict();
-    std::vector<std::pair<std::string, torch::Tensor>> parts;
-    for (const auto& e : d) {
-      if (is_step(e.key()) || !e.value().isTensor()) continue;
-      const torch::Tensor& t = e.value().toTensor();
-      if (!t.sizes().equals(m.sizes))
-        throw Error(VOLT_ERROR_INVALID_ARGUMENT,
-                    "fsdp: the optimizer state '" + e.key().toStringRef() + "' of parameter " +
-                        std::to_string(k) + " ('" + m.name + "') has shape " + c10::str(t.sizes()) +
-                        ", the parameter " + c10::str(c10::IntArrayRef(m.sizes)));
-      parts.emplace_back(e.key().toStringRef(), unit.local_part(w->member, t));
-    }
-    for (auto& [key, part] : parts) d.insert_or_assign(key, part);
-  }
-  return state;
+  return map_parameter_state(params, std::move(state), [](const FlatUnit& unit, size_t i, const std::string& key,
+                                                          const torch::Tensor& t) {
+    const FlatUnit::Member& m = unit.members()[i];
+    if (!t.sizes().equals(m.sizes))
+      throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                  "fsdp: the optimizer state '" + key + "' of parameter '" + m.name + "' has shape " +
+                      c10::str(t.sizes()) + ", the parameter " + c10::str(c10::IntArrayRef(m.sizes)));
+    return unit.local_part(i, t);
+  });
 }
 
 }  // namespace volt::strategies::fsdp

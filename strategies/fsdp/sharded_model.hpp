@@ -3,10 +3,12 @@
 // turn sharded state (parameters, optimizer state) into the single-device form and back.
 #pragma once
 
+#include "backward_reducer.hpp"
 #include "flat_unit.hpp"
 
 #include <volt/sdk/strategy.hpp>
 
+#include <functional>
 #include <memory>
 #include <unordered_map>
 
@@ -40,9 +42,18 @@ class ShardedModel {
   void use_master();
   bool shards_gradients() const { return sharding_ != Sharding::NoShard; }
 
+  // Around a training step (compute layout): hooks on the parameters' gradient accumulators
+  // that start each unit's reduction from inside backward (backward_reducer.hpp).
+  void watch_gradients() { reducer_->attach(); }
+  void unwatch_gradients() { reducer_->release(); }
+  // Before a synchronising backward: its hooks start the reductions.
+  void arm_reduction() { reducer_->arm(); }
   // After a synchronising backward: averaged gradients, sharded unless NO_SHARD, the
   // parameters in the master layout.
   void reduce_gradients();
+  // Of the units the last reduce_gradients() reduced, those whose all-reduce started inside
+  // backward.
+  size_t units_reduced_in_backward() const { return reducer_->started_in_backward(); }
   void clear_gradients();
   void clear_gradients(std::vector<torch::Tensor> params);  // of these parameters only
 
@@ -68,11 +79,18 @@ class ShardedModel {
     size_t member;
   };
   const Where* find(const torch::Tensor& param) const;
+  // Replaces each per-parameter tensor (all but "step") that the optimizer state dict `state`
+  // holds for a parameter of these units by fn(unit, member, key, tensor); returns `state`.
+  using StateMap = std::function<c10::IValue(const FlatUnit& unit, size_t member,
+                                             const std::string& key, const torch::Tensor& t)>;
+  c10::IValue map_parameter_state(const std::vector<torch::Tensor>& params, c10::IValue state,
+                                  const StateMap& fn) const;
 
   Collectives* group_;
   Sharding sharding_;
   std::vector<std::unique_ptr<FlatUnit>> units_;
   std::unordered_map<const void*, Where> where_;  // by TensorImpl
+  std::unique_ptr<BackwardReducer> reducer_;      // after units_: destroyed before them
 };
 
 }  // namespace volt::strategies::fsdp

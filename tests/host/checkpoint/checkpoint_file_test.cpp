@@ -3,6 +3,7 @@
 #include "checkpoint/atomic_file.hpp"
 #include "checkpoint/checkpoint_file.hpp"
 #include "checkpoint/pickle_writer.hpp"
+#include "support/require_error.hpp"
 #include "support/trainer_harness.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -31,18 +32,7 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-// Runs `fn`, expecting a volt::Error whose message contains every string of `parts`.
-template <class Fn>
-void require_error(Fn&& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    FAIL("no error");
-  } catch (const Error& e) {
-    std::string m = e.what();
-    INFO(m);
-    for (const auto& p : parts) CHECK(m.find(p) != std::string::npos);
-  }
-}
+using test::require_error;
 
 TEST_CASE("a checkpoint file round-trips and leaves no temporary file", "[checkpoint]") {
   TempDir tmp("ckpt-file");

@@ -4,6 +4,7 @@
 #include "checkpoint/checkpoint_file.hpp"
 #include "checkpoint/pickle_reader.hpp"
 #include "checkpoint/sharded_checkpoint.hpp"
+#include "support/require_error.hpp"
 #include "support/trainer_harness.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -35,16 +36,7 @@ Dict rank_checkpoint(const torch::Tensor& whole, const std::vector<int64_t>& cut
   return ck;
 }
 
-template <class Fn>
-void require_error(Fn&& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    FAIL("no error");
-  } catch (const Error& e) {
-    std::string what = e.what();
-    for (const auto& p : parts) CHECK_THAT(what, Catch::Contains(p));
-  }
-}
+using test::require_error;
 
 TEST_CASE("consolidating puts the ranks' pieces back in offset order", "[checkpoint][sharded]") {
   torch::Tensor whole = torch::arange(12, torch::kFloat).reshape({3, 4});

@@ -54,7 +54,7 @@ namespace {
 // Every combination of optimizer (sgd, adam), accumulation (1, 2) and clipping by norm (off,
 // 0.05) for one sharding strategy, wrapped alternately in two units and in one:
 // min_num_params=100 makes two units of the mlp 8 -> 16 -> 3 (144 and 51 elements, the second
-// padded to 52), 0 one unit of 195 (padded to 196).
+// padded to 52), 0 one unit of 195 (padded to 196). One case turns the overlap off.
 void check_parity(const std::string& sharding) {
   TempDir tmp("fsdp-parity-" + sharding);
   int index = 0;
@@ -62,6 +62,7 @@ void check_parity(const std::string& sharding) {
     for (const std::string accumulate : {"1", "2"})
       for (const std::string clip : {"", "0.05"}) {
         const std::string wrap = index % 2 == 0 ? "100" : "0";
+        const bool overlap = index != 5;  // one case reduces everything after backward
         std::vector<std::string> common{"--model.optimizer=" + optimizer,
                                         "--trainer.accumulate_grad_batches=" + accumulate};
         if (!clip.empty()) common.push_back("--trainer.gradient_clip_val=" + clip);
@@ -71,15 +72,22 @@ void check_parity(const std::string& sharding) {
         std::vector<std::string> flags = common;
         for (const std::string& f : std::vector<std::string>{"--strategy=fsdp", "--trainer.devices=2",
                                                              "--strategy.sharding_strategy=" + sharding,
-                                                             "--strategy.min_num_params=" + wrap})
+                                                             "--strategy.min_num_params=" + wrap,
+                                                             "--strategy.overlap=" + std::string(overlap ? "true" : "false")})
           flags.push_back(f);
         ProcessResult r = run(fit_args(tmp / tag / "root", 16, 2, flags), tmp, tag);
         INFO(sharding << " " << optimizer << " accumulate=" << accumulate << " clip=" << clip
-                      << " min_num_params=" << wrap << "\n" << describe(r));
+                      << " min_num_params=" << wrap << " overlap=" << overlap << "\n" << describe(r));
         REQUIRE(r.exit_code == 0);
         CHECK(r.out.find("Launched 2 worker processes") != std::string::npos);
         std::string units = wrap == "100" ? "2 wrap units" : "1 wrap units";
         CHECK(r.out.find("fsdp: " + sharding + ", " + units + ", 195 parameter elements") !=
+              std::string::npos);
+        // Each unit's all-reduce starts from a gradient hook, while backward goes on (unless
+        // overlap is off).
+        std::string units_started = overlap ? (wrap == "100" ? "2" : "1") : "0";
+        std::string hooked = units_started + " of " + (wrap == "100" ? "2" : "1");
+        CHECK(r.out.find("fsdp: " + hooked + " wrap units started reducing their gradients inside backward") !=
               std::string::npos);
         Outcome got = outcome_of(tmp / tag / "root");
         // The checkpoint holds the whole model and the whole optimizer state, as on one device.
