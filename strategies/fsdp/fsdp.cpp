@@ -32,6 +32,8 @@ class Fsdp : public DataParallelStrategy {
                   "description": "what is sharded: FULL_SHARD parameters, gradients and optimizer state (ZeRO-3); SHARD_GRAD_OP gradients and optimizer state (ZeRO-2); NO_SHARD nothing (like ddp)"},
                 "min_num_params": {"type": "integer", "minimum": 0, "default": 0,
                   "description": "wrap policy: a unit closes at a submodule boundary once it holds this many parameter elements; 0: the whole model is one unit"},
+                "wrap_modules": {"type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
+                  "description": "wrap policy by submodule: one unit per named submodule (e.g. [\"layers.0\", \"layers.2\"]) and one for the parameters outside them; replaces min_num_params"},
                 "state_dict_type": {"enum": ["full", "sharded"], "default": "full",
                   "description": "checkpoint layout: full (one single-device checkpoint written by rank 0) or sharded (a folder with one file per rank, written in parallel; volt checkpoint consolidate makes it one file)"},
                 "overlap": {"type": "boolean", "default": true,
@@ -49,6 +51,10 @@ class Fsdp : public DataParallelStrategy {
                 : s == "SHARD_GRAD_OP" ? fsdp::Sharding::ShardGradOp
                                        : fsdp::Sharding::NoShard;
     policy_.min_num_params = config.at("min_num_params").get<int64_t>();
+    policy_.modules = config.at("wrap_modules").get<std::vector<std::string>>();
+    if (!policy_.modules.empty() && policy_.min_num_params > 0)
+      throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                  "fsdp: wrap_modules and min_num_params are two wrap policies; set one of them");
     sharded_checkpoints_ = config.at("state_dict_type").get<std::string>() == "sharded";
     overlap_ = config.at("overlap").get<bool>();
   }

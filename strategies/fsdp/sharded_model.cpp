@@ -1,5 +1,6 @@
 #include "sharded_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -18,6 +19,60 @@ using Dict = c10::impl::GenericDict;
 // tensors of a parameter's state are shaped like the parameter.
 bool is_step(const c10::IValue& key) { return key.isString() && key.toStringRef() == "step"; }
 
+// Units in registration order; one closes where a submodule ends once it is big enough, so a
+// layer's weight and bias always share a unit.
+std::vector<NamedTensors> units_by_size(const NamedTensors& params, int64_t min_num_params) {
+  std::vector<NamedTensors> groups(1);
+  int64_t count = 0;
+  std::string last_parent;
+  for (const auto& [name, p] : params) {
+    std::string parent = parent_of(name);
+    if (min_num_params > 0 && count >= min_num_params && parent != last_parent) {
+      groups.emplace_back();
+      count = 0;
+    }
+    groups.back().emplace_back(name, p);
+    count += p.numel();
+    last_parent = parent;
+  }
+  return groups;
+}
+
+// A unit per listed submodule (the innermost listed one that holds a parameter), and one for
+// the parameters outside all of them; units in the order their first parameter was registered.
+std::vector<NamedTensors> units_by_module(const NamedTensors& params, const std::vector<std::string>& modules) {
+  std::vector<std::string> keys;  // per unit: its submodule, "" for the rest
+  std::vector<NamedTensors> groups;
+  std::set<std::string> used;
+  for (const auto& [name, p] : params) {
+    std::string key;
+    for (const auto& m : modules)
+      if (name.size() > m.size() && name.compare(0, m.size(), m) == 0 && name[m.size()] == '.' &&
+          m.size() > key.size())
+        key = m;
+    used.insert(key);
+    auto it = std::find(keys.begin(), keys.end(), key);
+    if (it == keys.end()) {
+      keys.push_back(key);
+      groups.emplace_back();
+      it = keys.end() - 1;
+    }
+    groups[static_cast<size_t>(it - keys.begin())].emplace_back(name, p);
+  }
+  for (const auto& m : modules) {
+    if (used.count(m)) continue;
+    std::set<std::string> available;
+    for (const auto& [name, p] : params)
+      for (std::string parent = parent_of(name); !parent.empty(); parent = parent_of(parent)) available.insert(parent);
+    std::string list;
+    for (const auto& a : available) list += (list.empty() ? "" : ", ") + a;
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT, "fsdp: wrap_modules names '" + m +
+                                                 "', which holds no parameter of its own (the module's submodules: " +
+                                                 list + ")");
+  }
+  return groups;
+}
+
 }  // namespace
 
 const char* sharding_name(Sharding s) {
@@ -32,21 +87,8 @@ const char* sharding_name(Sharding s) {
 ShardedModel::ShardedModel(const NamedTensors& params, Collectives* group, int32_t rank,
                            int32_t world_size, Sharding sharding, const WrapPolicy& policy)
     : group_(group), sharding_(sharding) {
-  // Units follow registration order; one closes where a submodule ends once it is big enough,
-  // so a layer's weight and bias always share a unit.
-  std::vector<NamedTensors> groups(1);
-  int64_t count = 0;
-  std::string last_parent;
-  for (const auto& [name, p] : params) {
-    std::string parent = parent_of(name);
-    if (policy.min_num_params > 0 && count >= policy.min_num_params && parent != last_parent) {
-      groups.emplace_back();
-      count = 0;
-    }
-    groups.back().emplace_back(name, p);
-    count += p.numel();
-    last_parent = parent;
-  }
+  std::vector<NamedTensors> groups =
+      policy.modules.empty() ? units_by_size(params, policy.min_num_params) : units_by_module(params, policy.modules);
   bool sharded = sharding != Sharding::NoShard, keep_full = sharding != Sharding::FullShard;
   for (auto& g : groups) {
     if (g.empty()) continue;

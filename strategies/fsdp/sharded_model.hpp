@@ -22,6 +22,10 @@ struct WrapPolicy {
   // A unit closes at a submodule boundary once it holds this many parameter elements
   // (PyTorch's size_based_auto_wrap_policy); 0: the whole model is one unit.
   int64_t min_num_params = 0;
+  // Or, when not empty: one unit per named submodule ("layers.0"; nested ones take their
+  // parameters from the outer), and one for every parameter outside them (PyTorch's
+  // ModuleWrapPolicy, by name: the C ABI shows parameter names, not module types).
+  std::vector<std::string> modules;
 };
 
 class ShardedModel {

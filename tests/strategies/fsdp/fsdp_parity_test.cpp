@@ -114,6 +114,28 @@ TEST_CASE("fsdp NO_SHARD on 2 processes matches one process on the union of the 
   check_parity("NO_SHARD");
 }
 
+TEST_CASE("fsdp wraps by submodule name", "[fsdp][e2e]") {
+  TempDir tmp("fsdp-wrap-modules");
+  Outcome expected = run_fit(tmp, "reference", 32, {});
+  // layers.2 (51 elements) is its own unit; layers.0, outside it, makes the other (144).
+  std::vector<std::string> flags{"--strategy=fsdp", "--trainer.devices=2", "--strategy.wrap_modules=[\"layers.2\"]"};
+  ProcessResult r = run(fit_args(tmp / "fsdp/root", 16, 2, flags), tmp, "fsdp");
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("fsdp: FULL_SHARD, 2 wrap units, 195 parameter elements, 98 kept on this rank") !=
+        std::string::npos);  // 144 / 2 + 52 / 2
+  Outcome got = outcome_of(tmp / "fsdp/root");
+  CHECK(max_relative_difference(got.weights, expected.weights) <= 1e-5);
+  CHECK(max_relative_difference(got.optimizer, expected.optimizer) <= 1e-5);
+
+  // A name that holds no parameter is refused, with the submodules there are.
+  flags.back() = "--strategy.wrap_modules=[\"layers.1\"]";
+  ProcessResult bad = run(fit_args(tmp / "bad/root", 16, 1, flags), tmp, "bad");
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.out + bad.err, Catch::Contains("wrap_modules names 'layers.1'") &&
+                                    Catch::Contains("layers, layers.0, layers.2"));
+}
+
 TEST_CASE("fsdp keeps a slice of the model per rank between steps", "[fsdp][e2e]") {
   // 195 elements in one unit: 98 per rank with FULL_SHARD, all of them otherwise.
   TempDir tmp("fsdp-slices");
