@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   // Units of about 10 million elements: every layer but the first closes one.
   const std::vector<Config> configs{
       {"ddp", {"--strategy=ddp"}},
-      {"fsdp NO_SHARD", {"--strategy=fsdp", "--strategy.sharding_strategy=NO_SHARD"}},
+      {"fsdp NO_SHARD", {"--strategy=fsdp", "--strategy.sharding_strategy=NO_SHARD",
+                         "--strategy.min_num_params=10000000"}},
       {"fsdp SHARD_GRAD_OP", {"--strategy=fsdp", "--strategy.sharding_strategy=SHARD_GRAD_OP",
                               "--strategy.min_num_params=10000000"}},
       {"fsdp FULL_SHARD", {"--strategy=fsdp", "--strategy.sharding_strategy=FULL_SHARD",

@@ -127,6 +127,10 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
                 : c_.strategy.optional(&volt_strategy::optimizer_state,
                                        VOLT_FIELD_END(volt_strategy, optimizer_state));
     const char* strategy_state_name = sharded ? "optimizer_state_shard" : "optimizer_state";
+    // A shard without its pieces marked would be consolidated from rank 0's part alone.
+    if (sharded && strategy_state == nullptr && !optimizers_.empty())
+      throw Error(VOLT_ERROR_UNIMPLEMENTED, c_.strategy.label() +
+                                                " saves sharded checkpoints but has no optimizer_state_shard");
     for (auto& slot : optimizers_) {
       if (slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, save_state) &&
           slot.optimizer->save_state != nullptr) {
