@@ -126,12 +126,16 @@ void FlatUnit::reduce_gradients(Collectives* group) {
 
 void FlatUnit::start_reduce(Collectives* group) {
   NormalTensors normal;
-  summed_ = torch::zeros({shard_ * world_}, options_);
+  // Written once: each member's gradient (zeros without one), then the padding's zeros.
+  summed_ = torch::empty({shard_ * world_}, options_);
   for (auto& m : members_) {
     const torch::Tensor& g = m.param.grad();
-    if (g.defined()) summed_.narrow(0, m.offset, m.numel).copy_(g.reshape({-1}));
+    torch::Tensor part = summed_.narrow(0, m.offset, m.numel);
+    if (g.defined()) part.copy_(g.reshape({-1}));
+    else part.zero_();
     m.param.mutable_grad() = torch::Tensor();
   }
+  summed_.narrow(0, numel_, shard_ * world_ - numel_).zero_();
   // Gloo in LibTorch 1.13 has no reduce-scatter: every rank sums the whole buffer and keeps its
   // slice (finish_reduce).
   if (group != nullptr) pending_ = group->all_reduce_async(summed_, Reduce::Sum);

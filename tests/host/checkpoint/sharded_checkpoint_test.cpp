@@ -1,7 +1,8 @@
 // Sharded checkpoints (host/checkpoint/sharded_checkpoint): the ranks' pieces put back together
-// into the single-device tensors, everything else taken from rank 0, and a folder that appears
-// only once every rank wrote its file.
+// into the single-device tensors, everything else taken from rank 0, a folder that appears
+// only once every rank wrote its file, and found by ckpt_path=last / hpc (ckpt_path).
 #include "checkpoint/checkpoint_file.hpp"
+#include "checkpoint/ckpt_path.hpp"
 #include "checkpoint/pickle_reader.hpp"
 #include "checkpoint/sharded_checkpoint.hpp"
 #include "support/require_error.hpp"
@@ -12,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
 
 namespace volt::host {
@@ -125,6 +127,24 @@ TEST_CASE("a sharded checkpoint folder round-trips and replaces an older one onl
     fs::remove(path / "index.json");
     require_error([&] { load_checkpoint_file(path); }, {path.string(), "folder without index.json"});
   }
+}
+
+TEST_CASE("ckpt_path=last and hpc find sharded checkpoint folders", "[checkpoint][sharded]") {
+  TempDir tmp("sharded-last");
+  torch::Tensor whole = torch::arange(12, torch::kFloat).reshape({3, 4});
+  auto one_rank = [](int64_t x) { return x; };
+  save_checkpoint_file(tmp / "checkpoints" / "epoch=0-step=4.ckpt", rank_checkpoint(whole, {0, 12}, 0));
+  fs::last_write_time(tmp / "checkpoints" / "epoch=0-step=4.ckpt",
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  save_sharded_checkpoint(tmp / "checkpoints" / "epoch=1-step=8.ckpt", 0, 1, rank_checkpoint(whole, {0, 12}, 0),
+                          one_rank);
+  CkptSearch where;
+  where.root_dir = tmp.path();
+  CHECK(find_last_checkpoint(where) == tmp / "checkpoints" / "epoch=1-step=8.ckpt");
+
+  save_checkpoint_file(tmp / "hpc_ckpt_1.ckpt", rank_checkpoint(whole, {0, 12}, 0));
+  save_sharded_checkpoint(tmp / "hpc_ckpt_2.ckpt", 0, 1, rank_checkpoint(whole, {0, 12}, 0), one_rank);
+  CHECK(find_hpc_checkpoint(tmp.path()) == tmp / "hpc_ckpt_2.ckpt");
 }
 
 }  // namespace
