@@ -188,11 +188,7 @@ bool Trainer::saves_sharded() const {
 
 int64_t Trainer::sum_over_ranks(int64_t x) {
   at::Tensor v = at::full({1}, static_cast<double>(x), at::TensorOptions(at::kDouble).device(root_device_));
-  volt_tensor* out = nullptr;
-  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(v), VOLT_REDUCE_SUM, &out), "reduce");
-  double sum = volt::unwrap(out).to(at::kCPU).item<double>();
-  volt::release_ref(out);
-  return std::llround(sum);
+  return std::llround(reduce_over_ranks(v, VOLT_REDUCE_SUM).to(at::kCPU).item<double>());
 }
 
 void Trainer::save_checkpoint(const std::string& path, bool weights_only) {

@@ -27,14 +27,7 @@ bool callback_is_monitoring(const CallbackInstance& cb) {
 Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
     : options_(std::move(options)),
       c_(components),
-      metrics_([this](const at::Tensor& v, int32_t op) {
-        volt_tensor* out = nullptr;
-        c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(v), op, &out),
-                          "reduce");
-        at::Tensor r = volt::unwrap(out);
-        volt::release_ref(out);
-        return r;
-      }) {
+      metrics_([this](const at::Tensor& v, int32_t op) { return reduce_over_ranks(v, op); }) {
   if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   // Every plugin's context now answers self.log and trainer-state queries through us.
   auto attach = [this](volt_host_context* ctx) { ctx->services = this; };
@@ -155,6 +148,14 @@ void Trainer::set_accumulate_grad_batches(int64_t n) {
     throw Error(VOLT_ERROR_FAILED_PRECONDITION,
                 "accumulate_grad_batches can only change in on_train_epoch_start");
   options_.accumulate_grad_batches = n;
+}
+
+at::Tensor Trainer::reduce_over_ranks(const at::Tensor& v, int32_t op) {
+  volt_tensor* out = nullptr;
+  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(v), op, &out), "reduce");
+  at::Tensor r = volt::unwrap(out);
+  volt::release_ref(out);
+  return r;
 }
 
 void Trainer::share_log_dir() {

@@ -82,6 +82,8 @@ class Trainer : public TrainerServices {
   void on_exception(const std::string& message);
   // Rank 0's log folder on every rank (loggers exist on rank 0 only).
   void share_log_dir();
+  // The strategy's all-reduce of `v` (a collective: every rank calls it); a new tensor.
+  at::Tensor reduce_over_ranks(const at::Tensor& v, int32_t op);
   // Starts a sum of `counts` over the ranks for the step-boundary vote.
   std::unique_ptr<PendingSum> start_request_sum(const RequestCounts& counts);
 

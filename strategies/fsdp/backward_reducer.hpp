@@ -34,13 +34,11 @@ class BackwardReducer {
   // Before the loss.backward() of a step that synchronises: from now on the hooks start the
   // reductions. [main-thread]
   void arm();
-  // After it: starts the units no hook started (some parameter got no gradient), in the same
-  // order, and waits for every reduction; the gradients are then reduced as
-  // FlatUnit::reduce_gradients leaves them. [main-thread]
+  // After it (or after a backward without arm()): starts the units no hook started, in the
+  // same order, and waits for every reduction (FlatUnit::finish_reduce). [main-thread]
   void finish();
   // How many units the last finish() found started by the hooks (the rest it started itself).
   size_t started_in_backward() const { return started_in_backward_; }
-  size_t unit_count() const { return units_.size(); }
 
  private:
   class ReadyHook;

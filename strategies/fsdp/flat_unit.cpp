@@ -119,11 +119,6 @@ FlatUnit::~FlatUnit() {
   }
 }
 
-void FlatUnit::reduce_gradients(Collectives* group) {
-  start_reduce(group);
-  finish_reduce();
-}
-
 void FlatUnit::start_reduce(Collectives* group) {
   NormalTensors normal;
   // Written once: each member's gradient (zeros without one), then the padding's zeros.
@@ -185,7 +180,7 @@ std::vector<torch::Tensor> FlatUnit::local_values() const {
   const torch::Tensor& master = keep_full_ ? flat_ : slice_;
   const int64_t start = keep_full_ ? 0 : slice_begin();
   std::vector<torch::Tensor> out;
-  for (const auto& m : members_) out.push_back(master.narrow(0, m.local_begin - start, m.local_numel()).clone());
+  for (const auto& m : members_) out.push_back(master.narrow(0, m.local_begin - start, m.local_numel()));
   return out;
 }
 

@@ -58,14 +58,12 @@ class FlatUnit {
   // The master layout (FULL_SHARD: frees the whole buffer). No-op when already there.
   void use_master();
 
-  // After backward: averages the gradients over ranks (a parameter without one counts as zero)
-  // and switches to the master layout, each parameter with its part of the average, in the
-  // master dtype. Sharded, a unit whose sum holds an inf or NaN anywhere gets an all-NaN
-  // slice on every rank.
-  void reduce_gradients(Collectives* group);
-  // reduce_gradients in two halves, so that the sum can travel while backward goes on:
-  // start_reduce takes the parameters' gradients as they are now (clearing them) and starts
-  // their all-reduce; finish_reduce waits for it and does the rest.
+  // Averaging the gradients over ranks, in two halves so that the sum can travel while
+  // backward goes on: start_reduce takes the parameters' gradients as they are now (a
+  // parameter without one counts as zero; clearing them) and starts their all-reduce;
+  // finish_reduce waits for it and switches to the master layout, each parameter with its part
+  // of the average, in the master dtype. Sharded, a unit whose sum holds an inf or NaN anywhere
+  // gets an all-NaN slice on every rank.
   void start_reduce(Collectives* group);
   void finish_reduce();
   void clear_gradients();
@@ -77,10 +75,9 @@ class FlatUnit {
   // entries count as zeros.
   std::vector<torch::Tensor> gather_members(Collectives* group,
                                             const std::vector<torch::Tensor>& local) const;
-  // This rank's master values of every member, as 1-D copies of their local parts (sharded
-  // units; any layout).
+  // This rank's master values of every member: 1-D views of their local parts (sharded units;
+  // any layout), valid until the next optimizer step.
   std::vector<torch::Tensor> local_values() const;
-  bool sharded() const { return sharded_; }
   // This rank's part of member i's full-shaped tensor, as a 1-D copy (sharded units).
   torch::Tensor local_part(size_t i, const torch::Tensor& full) const;
 

@@ -77,7 +77,7 @@ class Fsdp : public DataParallelStrategy {
       logged_dtype_ = dtype;
     }
     m.use_compute(dtype);
-    if (step == VOLT_STEP_TRAINING) m.watch_gradients();
+    if (step == VOLT_STEP_TRAINING && overlap_) m.watch_gradients();
   }
 
   void step_end(ModuleRef /*module*/, int32_t step) override {

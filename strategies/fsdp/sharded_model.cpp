@@ -175,9 +175,9 @@ std::unordered_map<std::string, c10::IValue> ShardedModel::parameter_shards() co
   std::unordered_map<std::string, c10::IValue> out;
   for (const auto& u : units_) {
     const auto& members = u->members();
-    if (!u->sharded()) {
+    if (!shards_gradients()) {  // NO_SHARD: every rank holds the whole
       std::vector<torch::Tensor> full = u->full_values(group_);
-      for (size_t i = 0; i < members.size(); ++i) out[members[i].name] = full[i].clone();
+      for (size_t i = 0; i < members.size(); ++i) out[members[i].name] = full[i];
       continue;
     }
     std::vector<torch::Tensor> local = u->local_values();

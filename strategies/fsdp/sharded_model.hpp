@@ -46,11 +46,13 @@ class ShardedModel {
   void use_master();
   bool shards_gradients() const { return sharding_ != Sharding::NoShard; }
 
-  // Around a training step (compute layout): hooks on the parameters' gradient accumulators
-  // that start each unit's reduction from inside backward (backward_reducer.hpp).
+  // Around a training step (compute layout), when reductions overlap backward: hooks on the
+  // parameters' gradient accumulators that start each unit's reduction from inside backward
+  // (backward_reducer.hpp).
   void watch_gradients() { reducer_->attach(); }
   void unwatch_gradients() { reducer_->release(); }
-  // Before a synchronising backward: its hooks start the reductions.
+  // Before a synchronising backward: its hooks start the reductions (without, or without
+  // watch_gradients, reduce_gradients starts them all after backward).
   void arm_reduction() { reducer_->arm(); }
   // After a synchronising backward: averaged gradients, sharded unless NO_SHARD, the
   // parameters in the master layout.
