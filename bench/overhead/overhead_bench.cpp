@@ -214,10 +214,9 @@ std::vector<std::string> volt_command(const Options& o, const BenchConfig& c, in
       "--trainer.num_sanity_val_steps=0",
       "--trainer.limit_val_batches=0",
       "--trainer.default_root_dir=" + root,
-      "--callbacks+=step_timer",
+      o.phases ? "--callbacks+=step_phase_timer" : "--callbacks+=step_timer",
       "--callbacks.output=" + output,
   };
-  if (o.phases) rest.push_back("--callbacks.phases=true");
   a.insert(a.end(), rest.begin(), rest.end());
   return a;
 }

@@ -9,11 +9,14 @@
 // (CLOCK_PROCESS_CPUTIME_ID): on a shared machine they do not count time spent waiting for a
 // core.
 //
-// With "phases": true it also records CLOCK_MONOTONIC at on_before_zero_grad (forward done),
-// on_before_backward, on_after_backward and on_train_batch_end of every step, written as
+// `step_phase_timer` (same options) also records CLOCK_MONOTONIC at on_before_zero_grad
+// (forward done), on_before_backward, on_after_backward and on_train_batch_end of every step,
+// written as
 //   "phase_ns": {"forward_end": [...], "backward_start": [...], "backward_end": [...],
 //                "batch_end": [...]}
 // so that the driver can split a step into fetch / forward / zero_grad / backward / optimizer.
+// It is a class of its own because the host calls a callback only for the hooks its class
+// overrides: plain step_timer adds no call to those phases.
 //
 // Built into <build>/bench/plugins, outside the default plugin folder: pass that folder with
 // --plugin-dir and select it with --callbacks+=step_timer --callbacks.output=PATH.
@@ -49,22 +52,21 @@ void append_array(std::string& text, const char* key, const std::vector<int64_t>
 
 }  // namespace
 
+constexpr const char* kSchema =
+    R"json({"type": "object", "additionalProperties": false, "required": ["output"],
+            "properties": {"output": {"type": "string",
+                                      "description": "JSON file written at on_train_end"}}})json";
+
 class StepTimer : public Callback {
  public:
   static PluginInfo info() {
     return {"step_timer", "1.0.0",
             "Benchmark probe: CLOCK_MONOTONIC at every training batch start, written as JSON",
-            R"json({"type": "object", "additionalProperties": false, "required": ["output"],
-              "properties": {
-                "output": {"type": "string",
-                           "description": "JSON file written at on_train_end"},
-                "phases": {"type": "boolean", "default": false,
-                           "description": "also time the phases of every step"}}})json"};
+            kSchema};
   }
 
-  explicit StepTimer(const nlohmann::json& config)
-      : output_(config.at("output").get<std::string>()),
-        phases_(config.value("phases", false)) {
+  explicit StepTimer(const nlohmann::json& config, bool phases = false)
+      : output_(config.at("output").get<std::string>()), phases_(phases) {
     // Enough for long runs without reallocating inside the timed loop.
     starts_.reserve(1 << 16);
     cpu_starts_.reserve(1 << 16);
@@ -84,10 +86,6 @@ class StepTimer : public Callback {
     end_ns_ = clock_ns(CLOCK_MONOTONIC);  // the last call wins
     if (phases_) phase_ns_[kBatchEnd].push_back(end_ns_);
   }
-
-  void on_before_zero_grad(int32_t /*optimizer_idx*/) override { mark(kForwardEnd); }
-  void on_before_backward(const torch::Tensor& /*loss*/) override { mark(kBackwardStart); }
-  void on_after_backward() override { mark(kBackwardEnd); }
 
   void on_train_end() override {
     if (global_rank() != 0) return;  // ranks step in lockstep; rank 0 speaks for the run
@@ -112,15 +110,14 @@ class StepTimer : public Callback {
     if (!ok) throw Error(VOLT_ERROR_DATA_LOSS, "step_timer: cannot write " + output_);
   }
 
- private:
+ protected:
   enum Phase : size_t { kForwardEnd, kBackwardStart, kBackwardEnd, kBatchEnd, kPhaseCount };
   static constexpr const char* kPhaseNames[kPhaseCount] = {"forward_end", "backward_start",
                                                            "backward_end", "batch_end"};
 
-  void mark(Phase p) {
-    if (phases_) phase_ns_[p].push_back(clock_ns(CLOCK_MONOTONIC));
-  }
+  void mark(Phase p) { phase_ns_[p].push_back(clock_ns(CLOCK_MONOTONIC)); }
 
+ private:
   std::string output_;
   bool phases_;
   std::vector<int64_t> phase_ns_[kPhaseCount];
@@ -130,6 +127,19 @@ class StepTimer : public Callback {
   int64_t first_process_cpu_ns_ = 0;
 };
 
+class StepPhaseTimer final : public StepTimer {
+ public:
+  static PluginInfo info() {
+    return {"step_phase_timer", "1.0.0",
+            "Benchmark probe: step_timer plus the phases of every step, written as JSON", kSchema};
+  }
+  explicit StepPhaseTimer(const nlohmann::json& config) : StepTimer(config, true) {}
+
+  void on_before_zero_grad(int32_t /*optimizer_idx*/) override { mark(kForwardEnd); }
+  void on_before_backward(const torch::Tensor& /*loss*/) override { mark(kBackwardStart); }
+  void on_after_backward() override { mark(kBackwardEnd); }
+};
+
 }  // namespace volt::bench
 
-VOLT_PLUGINS(volt::bench::StepTimer)
+VOLT_PLUGINS(volt::bench::StepTimer, volt::bench::StepPhaseTimer)

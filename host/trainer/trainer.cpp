@@ -43,8 +43,10 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
       if (callback_is_monitoring(cb) == monitoring) {
         ordered_callbacks_.push_back(cb.get());
         callback_is_monitoring_.push_back(monitoring);
+        callback_hooks_.push_back(ImplementedHooks::of(cb));
       }
     }
+  module_hooks_ = ImplementedHooks::of(c_.module);
   // The strategy gets the detected cluster environment and answers with the ranks it runs.
   const ClusterEnvironment& cluster = options_.cluster;
   info_.struct_size = sizeof(info_);
@@ -267,7 +269,7 @@ void Trainer::request_stop(const std::string& reason) {
 
 void Trainer::call_callbacks(int32_t hook, const volt_hook_args& args, bool monitoring) {
   for (size_t i = 0; i < ordered_callbacks_.size(); ++i) {
-    if (callback_is_monitoring_[i] != monitoring) continue;
+    if (callback_is_monitoring_[i] != monitoring || !callback_hooks_[i].has(hook)) continue;
     volt_callback* cb = ordered_callbacks_[i];
     volt_error* err = cb->on_hook(cb, hook, &args);
     if (err != nullptr) {
@@ -279,6 +281,7 @@ void Trainer::call_callbacks(int32_t hook, const volt_hook_args& args, bool moni
 }
 
 void Trainer::call_module(int32_t hook, const volt_hook_args& args) {
+  if (!module_hooks_.has(hook)) return;
   c_.module.check(c_.module->on_hook(c_.module.get(), hook, &args), hook_name(hook));
 }
 

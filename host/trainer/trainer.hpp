@@ -5,6 +5,7 @@
 #include "checkpoint/checkpoint_file.hpp"
 #include "checkpoint/loop_state.hpp"
 #include "trainer/components.hpp"
+#include "trainer/implemented_hooks.hpp"
 #include "trainer/metric_collector.hpp"
 #include "trainer/boundary_vote.hpp"
 #include "trainer/trainer_options.hpp"
@@ -148,6 +149,8 @@ class Trainer : public TrainerServices {
   TrainerComponents& c_;
   std::vector<volt_callback*> ordered_callbacks_;  // non-monitoring first, then monitoring
   std::vector<bool> callback_is_monitoring_;
+  std::vector<ImplementedHooks> callback_hooks_;  // per ordered callback
+  ImplementedHooks module_hooks_;
   std::vector<OptimizerSlot> optimizers_;
   MetricCollector metrics_;
   volt_strategy_info info_{};

@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -159,9 +160,11 @@ struct FitResult {
 
 // Runs `volt fit` on a resolved config in process, in run_command's order: seed_everything
 // (when the config has an integer seed), then module, datamodule, strategy, precision, loggers
-// and callbacks are created, then Trainer::fit (with `ckpt_path`, as --ckpt_path).
+// and callbacks are created, then Trainer::fit (with `ckpt_path`, as --ckpt_path). `adjust`
+// sees the components before the trainer is made (e.g. to add a callback table of a test's own).
 inline FitResult fit(const nlohmann::json& resolved,
-                     const std::optional<std::string>& ckpt_path = std::nullopt) {
+                     const std::optional<std::string>& ckpt_path = std::nullopt,
+                     const std::function<void(host::TrainerComponents&)>& adjust = {}) {
   if (resolved["seed_everything"].is_number_integer())
     host::seed_everything(resolved["seed_everything"].get<uint64_t>());
   host::TrainerComponents c;
@@ -174,6 +177,7 @@ inline FitResult fit(const nlohmann::json& resolved,
       c.loggers.push_back(make_instance<volt_logger>(VOLT_KIND_LOGGER, l));
   for (const auto& cb : resolved["callbacks"])
     c.callbacks.push_back(make_instance<volt_callback>(VOLT_KIND_CALLBACK, cb));
+  if (adjust) adjust(c);
 
   FitResult result;
   ModuleRef module(c.module.get());

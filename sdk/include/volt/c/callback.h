@@ -32,6 +32,12 @@ typedef struct volt_callback {
    * this instead of state_json; writing nothing (or an empty object) saves no state. */
   volt_error* (*save_state)(struct volt_callback* self, const volt_state_sink* sink);
   volt_error* (*load_state)(struct volt_callback* self, const volt_state_view* state);
+  /* --- since ABI 1.7, (optional) --- */
+  /* False when on_hook would do nothing for `hook` (the plugin does not implement it), so the
+   * host skips those calls, as Lightning skips hooks that are not overridden; true otherwise.
+   * Asked once per hook id, after create and before the first hook; the answers must not
+   * change while the instance lives. NULL: every hook is called. */
+  bool (*implements_hook)(struct volt_callback* self, int32_t hook);
 } volt_callback;
 
 #ifdef __cplusplus

@@ -74,6 +74,12 @@ typedef struct volt_module {
                        void* ctx);
   /* (optional) false: the module steps its own optimizers (manual optimization). Default true. */
   bool (*automatic_optimization)(struct volt_module* self);
+  /* --- since ABI 1.7, (optional) --- */
+  /* False when on_hook would do nothing for `hook` (the plugin does not implement it), so the
+   * host skips those calls, as Lightning skips hooks that are not overridden; true otherwise.
+   * Asked once per hook id, after create and before the first hook; the answers must not
+   * change while the instance lives. NULL: every hook is called. */
+  bool (*implements_hook)(struct volt_module* self, int32_t hook);
 } volt_module;
 
 #ifdef __cplusplus

@@ -5,6 +5,7 @@
 #include <volt/sdk/callback.hpp>
 #include <volt/sdk/datamodule.hpp>
 #include <volt/sdk/hook_dispatch.hpp>
+#include <volt/sdk/hook_overrides.hpp>
 #include <volt/sdk/logger.hpp>
 #include <volt/sdk/precision.hpp>
 #include <volt/sdk/state_codec.hpp>
@@ -19,6 +20,7 @@ struct Adapter {
   std::string text;  // storage for strings returned to the host
   std::string key;   // a second one (a precision plugin's state_key)
   BatchBuffer batch_buffer;  // for the Batch of batch hooks, batch_to_device, convert_input
+  HookSet hooks = HookSet::all();  // a callback's implements_hook (ABI 1.7)
 
   explicit Adapter(std::shared_ptr<Object> o) : object(std::move(o)) {
     table.struct_size = sizeof(table);
@@ -252,9 +254,11 @@ inline volt_logger* adapt(std::shared_ptr<Logger> o) {
   return &a->table;
 }
 
-inline volt_callback* adapt(std::shared_ptr<Callback> o) {
+// `hooks`: those the callback's class overrides (VOLT_PLUGINS passes overridden_hooks<T>).
+inline volt_callback* adapt(std::shared_ptr<Callback> o, HookSet hooks = HookSet::all()) {
   using A = Adapter<volt_callback, Callback>;
   auto* a = new A(std::move(o));
+  a->hooks = hooks;
   a->table.state_key = [](volt_callback* s) {
     A& me = A::get(s);
     me.text = me.object->state_key();
@@ -286,6 +290,7 @@ inline volt_callback* adapt(std::shared_ptr<Callback> o) {
   a->table.load_state = [](volt_callback* s, const volt_state_view* state) {
     return guard([&] { A::obj(s).load_full_state_dict(read_state(state)); });
   };
+  a->table.implements_hook = [](volt_callback* s, int32_t hook) { return A::get(s).hooks.has(hook); };
   return &a->table;
 }
 

@@ -95,9 +95,11 @@ void* create(const volt_create_args* args) {
   auto object = std::make_shared<T>(config);
   object->attach(args->context);
   if constexpr (kind_of<T>() == VOLT_KIND_MODULE) {
-    return &(new ModuleAdapter(std::move(object)))->table;
+    return &(new ModuleAdapter(std::move(object), overridden_hooks<T, LightningModule>()))->table;
+  } else if constexpr (kind_of<T>() == VOLT_KIND_CALLBACK) {
+    object->set_state_key(T::info().id);
+    return adapt(std::shared_ptr<Callback>(object), overridden_hooks<T, Callback>());
   } else {
-    if constexpr (kind_of<T>() == VOLT_KIND_CALLBACK) object->set_state_key(T::info().id);
     return adapt(std::shared_ptr<typename std::remove_reference_t<decltype(*object)>>(object));
   }
 }

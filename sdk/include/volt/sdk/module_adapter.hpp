@@ -3,6 +3,7 @@
 
 #include <volt/sdk/module.hpp>
 #include <volt/sdk/hook_dispatch.hpp>
+#include <volt/sdk/hook_overrides.hpp>
 #include <volt/sdk/optimizer_adapter.hpp>
 
 namespace volt::detail {
@@ -34,8 +35,11 @@ struct ModuleAdapter {
   std::shared_ptr<LightningModule> module;
   std::string hparams_text;
   BatchBuffer batch_buffer;  // for the Batch of steps and batch hooks
+  HookSet hooks;             // implements_hook (ABI 1.7)
 
-  explicit ModuleAdapter(std::shared_ptr<LightningModule> m) : module(std::move(m)) {
+  // `hooks`: those the module's class overrides (VOLT_PLUGINS passes overridden_hooks<T>).
+  explicit ModuleAdapter(std::shared_ptr<LightningModule> m, HookSet h = HookSet::all())
+      : module(std::move(m)), hooks(h) {
     table.struct_size = sizeof(table);
     table.impl = this;
     table.destroy = [](volt_module* self) { delete &get(self); };
@@ -89,6 +93,7 @@ struct ModuleAdapter {
     table.set_training = [](volt_module* self, bool training) {
       return guard([&] { get(self).module->train(training); });
     };
+    table.implements_hook = [](volt_module* self, int32_t hook) { return get(self).hooks.has(hook); };
     table.on_hook = [](volt_module* self, int32_t hook, const volt_hook_args* a) {
       return guard([&] {
         ModuleAdapter& me = get(self);
