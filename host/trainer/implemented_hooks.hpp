@@ -6,32 +6,19 @@
 
 #include "trainer/components.hpp"
 
-#include <bitset>
+#include <volt/sdk/hook_overrides.hpp>
 
 namespace volt::host {
 
-class ImplementedHooks {
- public:
-  ImplementedHooks() { hooks_.set(); }
+using HookSet = volt::detail::HookSet;
 
-  template <class Table>
-  static ImplementedHooks of(const Instance<Table>& plugin) {
-    ImplementedHooks out;
-    auto implements = plugin.optional(&Table::implements_hook, VOLT_FIELD_END(Table, implements_hook));
-    if (implements == nullptr) return out;
-    for (int32_t hook = 0; hook < kHookIds; ++hook)
-      out.hooks_.set(static_cast<size_t>(hook), implements(plugin.get(), hook));
-    return out;
-  }
-
-  // Ids outside the asked range (none today) are always called.
-  bool has(int32_t hook) const {
-    return hook < 0 || hook >= kHookIds || hooks_.test(static_cast<size_t>(hook));
-  }
-
- private:
-  static constexpr int32_t kHookIds = 128;  // VOLT_HOOK_* ids are below VOLT_HOOK_NONE = 127
-  std::bitset<kHookIds> hooks_;
-};
+template <class Table>
+HookSet implemented_hooks(const Instance<Table>& plugin) {
+  auto implements = plugin.optional(&Table::implements_hook, VOLT_FIELD_END(Table, implements_hook));
+  if (implements == nullptr) return HookSet::all();
+  HookSet hooks;
+  for (int32_t hook = 0; hook < HookSet::kIds; ++hook) hooks.set(hook, implements(plugin.get(), hook));
+  return hooks;
+}
 
 }  // namespace volt::host

@@ -41,12 +41,10 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
     for (auto& cb : c_.callbacks) {
       attach(cb.context());
       if (callback_is_monitoring(cb) == monitoring) {
-        ordered_callbacks_.push_back(cb.get());
-        callback_is_monitoring_.push_back(monitoring);
-        callback_hooks_.push_back(ImplementedHooks::of(cb));
+        ordered_callbacks_.push_back({&cb, monitoring, implemented_hooks(cb)});
       }
     }
-  module_hooks_ = ImplementedHooks::of(c_.module);
+  module_hooks_ = implemented_hooks(c_.module);
   // The strategy gets the detected cluster environment and answers with the ranks it runs.
   const ClusterEnvironment& cluster = options_.cluster;
   info_.struct_size = sizeof(info_);
@@ -268,15 +266,9 @@ void Trainer::request_stop(const std::string& reason) {
 // --- hooks ----------------------------------------------------------------------------------
 
 void Trainer::call_callbacks(int32_t hook, const volt_hook_args& args, bool monitoring) {
-  for (size_t i = 0; i < ordered_callbacks_.size(); ++i) {
-    if (callback_is_monitoring_[i] != monitoring || !callback_hooks_[i].has(hook)) continue;
-    volt_callback* cb = ordered_callbacks_[i];
-    volt_error* err = cb->on_hook(cb, hook, &args);
-    if (err != nullptr) {
-      // Find the instance for its label.
-      for (auto& inst : c_.callbacks)
-        if (inst.get() == cb) inst.check(err, hook_name(hook));
-    }
+  for (const OrderedCallback& cb : ordered_callbacks_) {
+    if (cb.monitoring != monitoring || !cb.hooks.has(hook)) continue;
+    cb.instance->check((*cb.instance)->on_hook(cb.instance->get(), hook, &args), hook_name(hook));
   }
 }
 
@@ -493,8 +485,11 @@ void Trainer::on_exception(const std::string& message) {
     log::error("on_exception: ", volt::detail::host().error_message(err));
     volt::detail::host().error_free(err);
   };
-  for (auto* cb : ordered_callbacks_) report(cb->on_hook(cb, VOLT_HOOK_ON_EXCEPTION, &a));
-  report(c_.module->on_hook(c_.module.get(), VOLT_HOOK_ON_EXCEPTION, &a));
+  for (const OrderedCallback& cb : ordered_callbacks_)
+    if (cb.hooks.has(VOLT_HOOK_ON_EXCEPTION))
+      report((*cb.instance)->on_hook(cb.instance->get(), VOLT_HOOK_ON_EXCEPTION, &a));
+  if (module_hooks_.has(VOLT_HOOK_ON_EXCEPTION))
+    report(c_.module->on_hook(c_.module.get(), VOLT_HOOK_ON_EXCEPTION, &a));
 }
 
 }  // namespace volt::host

@@ -147,10 +147,13 @@ class Trainer : public TrainerServices {
 
   TrainerOptions options_;
   TrainerComponents& c_;
-  std::vector<volt_callback*> ordered_callbacks_;  // non-monitoring first, then monitoring
-  std::vector<bool> callback_is_monitoring_;
-  std::vector<ImplementedHooks> callback_hooks_;  // per ordered callback
-  ImplementedHooks module_hooks_;
+  struct OrderedCallback {
+    const CallbackInstance* instance;
+    bool monitoring;
+    HookSet hooks;  // those it implements
+  };
+  std::vector<OrderedCallback> ordered_callbacks_;  // non-monitoring first, then monitoring
+  HookSet module_hooks_;
   std::vector<OptimizerSlot> optimizers_;
   MetricCollector metrics_;
   volt_strategy_info info_{};

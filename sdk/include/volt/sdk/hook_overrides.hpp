@@ -16,21 +16,23 @@
 
 namespace volt::detail {
 
-// A set of hook ids (0..127).
+// A set of hook ids (0..kIds-1; VOLT_HOOK_* ids are below VOLT_HOOK_NONE = 127).
 class HookSet {
  public:
+  static constexpr int32_t kIds = 128;
+
   static constexpr HookSet all() {
     HookSet s;
     s.bits_[0] = s.bits_[1] = ~uint64_t{0};
     return s;
   }
   constexpr void set(int32_t hook, bool on) {
-    if (hook < 0 || hook >= 128) return;
+    if (hook < 0 || hook >= kIds) return;
     uint64_t bit = uint64_t{1} << (hook % 64);
     bits_[hook / 64] = on ? bits_[hook / 64] | bit : bits_[hook / 64] & ~bit;
   }
   constexpr bool has(int32_t hook) const {
-    return hook >= 0 && hook < 128 && ((bits_[hook / 64] >> (hook % 64)) & 1) != 0;
+    return hook >= 0 && hook < kIds && ((bits_[hook / 64] >> (hook % 64)) & 1) != 0;
   }
 
  private:
