@@ -78,6 +78,21 @@ inline double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The training thread's CPU seconds per step from a step_timer (or hand-written loop) file:
+// "batch_start_cpu_ns" holds the clock at the start of steps 0, K, 2K, ... ("cpu_clock_every",
+// 1 when absent); one value (the block's mean) per block of K steps that starts at or after
+// step `warmup`.
+inline std::vector<double> cpu_seconds_per_step(const nlohmann::json& j, size_t warmup) {
+  std::vector<double> out;
+  if (!j.contains("batch_start_cpu_ns")) return out;
+  std::vector<int64_t> cpu = j.at("batch_start_cpu_ns").get<std::vector<int64_t>>();
+  int64_t every = std::max<int64_t>(1, j.value("cpu_clock_every", int64_t{1}));
+  for (size_t b = 0; b + 1 < cpu.size(); ++b)
+    if (b * static_cast<size_t>(every) >= warmup)
+      out.push_back(static_cast<double>(cpu[b + 1] - cpu[b]) * 1e-9 / static_cast<double>(every));
+  return out;
+}
+
 // Median seconds between consecutive training-batch starts, after `warmup` steps, in wall
 // time ("batch_start_ns") and in the training thread's CPU time ("batch_start_cpu_ns"; a CPU
 // time well under the wall time means the process waited: for a peer, or for a CPU the host
@@ -89,15 +104,13 @@ struct StepMedians {
 
 inline StepMedians median_step_seconds(const std::filesystem::path& timer_json, size_t warmup) {
   nlohmann::json j = nlohmann::json::parse(std::ifstream(timer_json));
-  auto median_of = [&](const char* field) {
-    if (!j.contains(field)) return 0.0;
-    std::vector<int64_t> starts = j.at(field).get<std::vector<int64_t>>();
-    std::vector<double> steps;
+  std::vector<double> steps;
+  if (j.contains("batch_start_ns")) {
+    std::vector<int64_t> starts = j.at("batch_start_ns").get<std::vector<int64_t>>();
     for (size_t i = warmup + 1; i < starts.size(); ++i)
       steps.push_back(static_cast<double>(starts[i] - starts[i - 1]) * 1e-9);
-    return median(steps);
-  };
-  return {median_of("batch_start_ns"), median_of("batch_start_cpu_ns")};
+  }
+  return {median(steps), median(cpu_seconds_per_step(j, warmup))};
 }
 
 // "--name=value" from argv, or `fallback`.

@@ -15,8 +15,10 @@
 //
 // The timestamp of a step is taken where step_timer's on_train_batch_start fires: after the
 // batch was fetched, before the forward pass. Output, as step_timer writes it:
-//   {"batch_start_ns": [...], "end_ns": N, "batch_start_cpu_ns": [...],
+//   {"batch_start_ns": [...], "end_ns": N, "cpu_clock_every": K, "batch_start_cpu_ns": [...],
 //    "first_step_process_cpu_ns": N}
+// where the thread's CPU clock is read at steps 0, K, 2K, ... (--cpu_clock_every, as step_timer's
+// cpu_clock_every).
 // and with --phases=1 also "phase_ns": {"forward_end", "backward_start", "backward_end",
 // "batch_end"}, taken where step_timer's on_before_zero_grad, on_before_backward,
 // on_after_backward and on_train_batch_end fire.
@@ -26,6 +28,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -54,13 +57,15 @@ struct Options {
   uint64_t seed = 0;
   double lr = 0.01;
   bool phases = false;
+  int64_t cpu_clock_every = 1;
   std::string output;
 };
 
 constexpr const char* kUsage =
     "usage: volt_bench_handwritten --output=FILE [--in_features=N] [--hidden_sizes=A,B,...]\n"
     "         [--num_classes=N] [--shape=A,B,...] [--size=N] [--val_size=N] [--test_size=N]\n"
-    "         [--batch_size=N] [--epochs=N] [--seed=N] [--lr=X] [--phases=0|1]\n";
+    "         [--batch_size=N] [--epochs=N] [--seed=N] [--lr=X] [--phases=0|1]\n"
+    "         [--cpu_clock_every=N]\n";
 
 std::vector<int64_t> parse_list(const std::string& text) {
   std::vector<int64_t> out;
@@ -96,6 +101,7 @@ Options parse(int argc, char** argv) {
     else if (key == "lr") o.lr = std::stod(value);
     else if (key == "output") o.output = value;
     else if (key == "phases") o.phases = value == "1" || value == "true";
+    else if (key == "cpu_clock_every") o.cpu_clock_every = std::max<int64_t>(1, std::stoll(value));
     else {
       std::cerr << "volt_bench_handwritten: unknown option '--" << key << "'\n" << kUsage;
       std::exit(2);
@@ -126,7 +132,8 @@ void append_array(std::string& text, const char* key, const std::vector<int64_t>
 
 struct Timings {
   std::vector<int64_t> starts;      // CLOCK_MONOTONIC at each step start
-  std::vector<int64_t> cpu_starts;  // CLOCK_THREAD_CPUTIME_ID at each step start
+  std::vector<int64_t> cpu_starts;  // CLOCK_THREAD_CPUTIME_ID at every cpu_clock_every-th start
+  int64_t cpu_clock_every = 1;
   int64_t first_process_cpu_ns = 0;
   // With --phases=1: CLOCK_MONOTONIC where step_timer's phase hooks fire in volt.
   bool phases = false;
@@ -139,7 +146,8 @@ struct Timings {
 bool write_json(const std::string& path, const Timings& t, int64_t end_ns) {
   std::string text = "{";
   append_array(text, "batch_start_ns", t.starts);
-  text += ", \"end_ns\": " + std::to_string(end_ns) + ", ";
+  text += ", \"end_ns\": " + std::to_string(end_ns);
+  text += ", \"cpu_clock_every\": " + std::to_string(t.cpu_clock_every) + ", ";
   append_array(text, "batch_start_cpu_ns", t.cpu_starts);
   text += ", \"first_step_process_cpu_ns\": " + std::to_string(t.first_process_cpu_ns);
   if (t.phases) {
@@ -181,7 +189,8 @@ __attribute__((noinline)) void train_epoch(const Options& o, int64_t epoch, cons
 
     int64_t now = clock_ns(CLOCK_MONOTONIC);
     if (t.starts.empty()) t.first_process_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    t.cpu_starts.push_back(clock_ns(CLOCK_THREAD_CPUTIME_ID));
+    if (static_cast<int64_t>(t.starts.size()) % t.cpu_clock_every == 0)
+      t.cpu_starts.push_back(clock_ns(CLOCK_THREAD_CPUTIME_ID));
     t.starts.push_back(now);
     torch::Tensor loss = torch::cross_entropy_loss(model->forward(x.flatten(1)), y);
     t.mark(t.forward_end);
@@ -232,6 +241,7 @@ int main(int argc, char** argv) {
 
   Timings t;
   t.phases = o.phases;
+  t.cpu_clock_every = o.cpu_clock_every;
   for (auto* v : {&t.starts, &t.cpu_starts, &t.forward_end, &t.backward_start, &t.backward_end,
                   &t.batch_end})
     v->reserve(1 << 16);
