@@ -78,7 +78,7 @@ struct Options {
   int reps = 5;
   int64_t warmup = 10;
   int64_t steps_a = 2000;
-  int64_t steps_b = 200;
+  int64_t steps_b = 400;
   std::string only;  // "", "a" or "b"
   std::string work_dir;
   bool keep = false;
@@ -102,7 +102,7 @@ options:
   --reps=N             runs of each program per config            (default 5)
   --warmup=N           steps dropped at the start of each run     (default 10)
   --steps-a=N          training steps per run of config (a)       (default 2000)
-  --steps-b=N          training steps per run of config (b)       (default 200)
+  --steps-b=N          training steps per run of config (b)       (default 400)
   --only=a|b           run one config only
   --work-dir=DIR       where children write their timings and logs (default: a fresh folder
                        under $TMPDIR, removed at the end unless --keep)
