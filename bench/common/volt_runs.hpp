@@ -72,10 +72,12 @@ inline Output run_single_threaded(const std::vector<std::string>& argv, const st
   return finish(start_single_threaded(argv, log));
 }
 
+// The middle value (the mean of the two middle ones for an even count); 0 for none.
 inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  size_t mid = v.size() / 2;
+  return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 // The training thread's CPU seconds per step from a step_timer (or hand-written loop) file:
