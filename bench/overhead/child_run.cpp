@@ -32,11 +32,7 @@ int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
-// Both programs read the thread's CPU clock every this many steps (about 40 times a run), not
-// every step: the read is a system call, and on a VM with page-table isolation and no PCID each
-// one flushes the TLB, which then costs every page the step touches again (12 us of a 64 us
-// step in one measurement, and more for the program that touches more pages).
-int64_t cpu_clock_every(int64_t steps) { return std::max<int64_t>(1, steps / 40); }
+int64_t cpu_clock_every(int64_t steps) { return std::max<int64_t>(1, steps / kCpuClockReadsPerRun); }
 
 std::vector<std::string> volt_command(const Options& o, const BenchConfig& c, int64_t steps,
                                       const std::string& output, const std::string& root) {

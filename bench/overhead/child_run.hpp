@@ -11,6 +11,12 @@ namespace volt::bench::overhead {
 
 enum class Program { Volt, Hand };
 
+// Both programs read the thread's CPU clock this many times a run (every steps/N steps), not
+// every step: the read is a system call, and on a VM with page-table isolation and no PCID each
+// one flushes the TLB, which then costs every page the step touches again (12 us of a 64 us
+// step in one measurement, and more for the program that touches more pages).
+constexpr int64_t kCpuClockReadsPerRun = 40;
+
 const char* program_name(Program p);
 
 // Phases of a step, between two consecutive step starts (see step_timer.cpp).

@@ -142,8 +142,9 @@ void print_report(const Options& o, const std::vector<ConfigResult>& results,
   // The same in CPU time: on a shared machine, wall time also counts the time the child waited
   // for a core; CPU time does not (cache and memory-bandwidth interference remain).
   std::printf("\nCPU time (not counting waits for a core): per step, the training thread's "
-              "(median over blocks of steps/40\nsteps after the warm-up); at the first step, the "
-              "whole process's (median over runs)\n");
+              "(median over blocks of steps/%lld\nsteps after the warm-up); at the first step, the "
+              "whole process's (median over runs)\n",
+              static_cast<long long>(kCpuClockReadsPerRun));
   const int w3 = 118;
   print_rule(w3);
   std::printf("%-40s %10s %10s %7s %7s %6s  %11s %11s %9s\n", "config", "volt ms", "hand ms",
