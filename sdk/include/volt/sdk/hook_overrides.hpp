@@ -39,7 +39,48 @@ class HookSet {
   uint64_t bits_[2] = {0, 0};
 };
 
-#define VOLT_DETAIL_OVERRIDE_TRAIT(name)                                                       \
+// The hooks as (id, method name): those of both LightningModule and Callback whose base
+// implementations do nothing, and the callback-only ones. setup and the module's eval/train
+// switches are handled in overridden_hooks.
+#define VOLT_DETAIL_SHARED_HOOKS(X)                                   \
+  X(VOLT_HOOK_TEARDOWN, teardown)                                     \
+  X(VOLT_HOOK_ON_FIT_START, on_fit_start)                             \
+  X(VOLT_HOOK_ON_FIT_END, on_fit_end)                                 \
+  X(VOLT_HOOK_ON_TRAIN_START, on_train_start)                         \
+  X(VOLT_HOOK_ON_TRAIN_END, on_train_end)                             \
+  X(VOLT_HOOK_ON_TRAIN_EPOCH_START, on_train_epoch_start)             \
+  X(VOLT_HOOK_ON_TRAIN_EPOCH_END, on_train_epoch_end)                 \
+  X(VOLT_HOOK_ON_TRAIN_BATCH_START, on_train_batch_start)             \
+  X(VOLT_HOOK_ON_TRAIN_BATCH_END, on_train_batch_end)                 \
+  X(VOLT_HOOK_ON_VALIDATION_START, on_validation_start)               \
+  X(VOLT_HOOK_ON_VALIDATION_END, on_validation_end)                   \
+  X(VOLT_HOOK_ON_VALIDATION_EPOCH_START, on_validation_epoch_start)   \
+  X(VOLT_HOOK_ON_VALIDATION_EPOCH_END, on_validation_epoch_end)       \
+  X(VOLT_HOOK_ON_VALIDATION_BATCH_START, on_validation_batch_start)   \
+  X(VOLT_HOOK_ON_VALIDATION_BATCH_END, on_validation_batch_end)       \
+  X(VOLT_HOOK_ON_TEST_START, on_test_start)                           \
+  X(VOLT_HOOK_ON_TEST_END, on_test_end)                               \
+  X(VOLT_HOOK_ON_TEST_EPOCH_START, on_test_epoch_start)               \
+  X(VOLT_HOOK_ON_TEST_EPOCH_END, on_test_epoch_end)                   \
+  X(VOLT_HOOK_ON_TEST_BATCH_START, on_test_batch_start)               \
+  X(VOLT_HOOK_ON_TEST_BATCH_END, on_test_batch_end)                   \
+  X(VOLT_HOOK_ON_PREDICT_START, on_predict_start)                     \
+  X(VOLT_HOOK_ON_PREDICT_END, on_predict_end)                         \
+  X(VOLT_HOOK_ON_PREDICT_EPOCH_START, on_predict_epoch_start)         \
+  X(VOLT_HOOK_ON_PREDICT_EPOCH_END, on_predict_epoch_end)             \
+  X(VOLT_HOOK_ON_BEFORE_BACKWARD, on_before_backward)                 \
+  X(VOLT_HOOK_ON_AFTER_BACKWARD, on_after_backward)                   \
+  X(VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP, on_before_optimizer_step)     \
+  X(VOLT_HOOK_ON_BEFORE_ZERO_GRAD, on_before_zero_grad)               \
+  X(VOLT_HOOK_ON_EXCEPTION, on_exception)
+
+#define VOLT_DETAIL_CALLBACK_HOOKS(X)                         \
+  X(VOLT_HOOK_ON_SANITY_CHECK_START, on_sanity_check_start)   \
+  X(VOLT_HOOK_ON_SANITY_CHECK_END, on_sanity_check_end)
+
+// overrides_<name><T, Base>: false when &T::name is Base's own member, true otherwise (an
+// override, an overload, or a member T does not let us name).
+#define VOLT_DETAIL_OVERRIDE_TRAIT(id, name)                                                   \
   template <class T, class Base, class = void>                                                 \
   struct overrides_##name : std::true_type {};                                                 \
   template <class T, class Base>                                                               \
@@ -47,39 +88,9 @@ class HookSet {
       T, Base, std::enable_if_t<std::is_same_v<decltype(&T::name), decltype(&Base::name)>>>    \
       : std::false_type {};
 
-VOLT_DETAIL_OVERRIDE_TRAIT(setup)
-VOLT_DETAIL_OVERRIDE_TRAIT(teardown)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_fit_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_fit_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_sanity_check_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_sanity_check_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_train_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_train_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_train_epoch_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_train_epoch_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_train_batch_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_train_batch_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_validation_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_validation_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_validation_epoch_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_validation_epoch_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_validation_batch_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_validation_batch_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_test_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_test_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_test_epoch_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_test_epoch_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_test_batch_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_test_batch_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_predict_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_predict_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_predict_epoch_start)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_predict_epoch_end)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_before_backward)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_after_backward)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_before_optimizer_step)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_before_zero_grad)
-VOLT_DETAIL_OVERRIDE_TRAIT(on_exception)
+VOLT_DETAIL_SHARED_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
+VOLT_DETAIL_CALLBACK_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
+VOLT_DETAIL_OVERRIDE_TRAIT(VOLT_HOOK_SETUP, setup)
 
 #undef VOLT_DETAIL_OVERRIDE_TRAIT
 
@@ -88,44 +99,14 @@ VOLT_DETAIL_OVERRIDE_TRAIT(on_exception)
 template <class T, class Base>
 constexpr HookSet overridden_hooks() {
   HookSet s;
-#define VOLT_DETAIL_HOOK(id, name) s.set(id, overrides_##name<T, Base>::value)
-  VOLT_DETAIL_HOOK(VOLT_HOOK_TEARDOWN, teardown);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_FIT_START, on_fit_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_FIT_END, on_fit_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TRAIN_START, on_train_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TRAIN_END, on_train_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TRAIN_EPOCH_START, on_train_epoch_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TRAIN_EPOCH_END, on_train_epoch_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TRAIN_BATCH_START, on_train_batch_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TRAIN_BATCH_END, on_train_batch_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_VALIDATION_START, on_validation_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_VALIDATION_END, on_validation_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_VALIDATION_EPOCH_START, on_validation_epoch_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_VALIDATION_EPOCH_END, on_validation_epoch_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_VALIDATION_BATCH_START, on_validation_batch_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_VALIDATION_BATCH_END, on_validation_batch_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TEST_START, on_test_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TEST_END, on_test_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TEST_EPOCH_START, on_test_epoch_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TEST_EPOCH_END, on_test_epoch_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TEST_BATCH_START, on_test_batch_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_TEST_BATCH_END, on_test_batch_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_PREDICT_START, on_predict_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_PREDICT_END, on_predict_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_PREDICT_EPOCH_START, on_predict_epoch_start);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_PREDICT_EPOCH_END, on_predict_epoch_end);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_BEFORE_BACKWARD, on_before_backward);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_AFTER_BACKWARD, on_after_backward);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP, on_before_optimizer_step);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_BEFORE_ZERO_GRAD, on_before_zero_grad);
-  VOLT_DETAIL_HOOK(VOLT_HOOK_ON_EXCEPTION, on_exception);
+#define VOLT_DETAIL_HOOK(id, name) s.set(id, overrides_##name<T, Base>::value);
+  VOLT_DETAIL_SHARED_HOOKS(VOLT_DETAIL_HOOK)
   if constexpr (std::is_base_of_v<Callback, Base>) {
-    VOLT_DETAIL_HOOK(VOLT_HOOK_ON_SANITY_CHECK_START, on_sanity_check_start);
-    VOLT_DETAIL_HOOK(VOLT_HOOK_ON_SANITY_CHECK_END, on_sanity_check_end);
+    VOLT_DETAIL_CALLBACK_HOOKS(VOLT_DETAIL_HOOK)
     // setup is a callback's first hook: the adapter learns the module there (set_module).
     s.set(VOLT_HOOK_SETUP, true);
   } else {
-    VOLT_DETAIL_HOOK(VOLT_HOOK_SETUP, setup);
+    VOLT_DETAIL_HOOK(VOLT_HOOK_SETUP, setup)
     // Their defaults switch the module to eval / train mode.
     s.set(VOLT_HOOK_ON_VALIDATION_MODEL_EVAL, true);
     s.set(VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN, true);
@@ -133,5 +114,8 @@ constexpr HookSet overridden_hooks() {
 #undef VOLT_DETAIL_HOOK
   return s;
 }
+
+#undef VOLT_DETAIL_SHARED_HOOKS
+#undef VOLT_DETAIL_CALLBACK_HOOKS
 
 }  // namespace volt::detail
