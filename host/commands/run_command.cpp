@@ -10,6 +10,7 @@
 #include "distributed/process_plan.hpp"
 #include "plugin/registry.hpp"
 #include "runtime/host_api.hpp"
+#include "runtime/intra_op_threads.hpp"
 #include "runtime/log.hpp"
 #include "runtime/signals.hpp"
 #include "trainer/interrupted.hpp"
@@ -163,6 +164,20 @@ void save_config(const std::string& dir, const nlohmann::json& resolved, bool ov
   fs::rename(tmp, path);
 }
 
+std::optional<std::string> process_env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+// LibTorch's threads for each of the `local_processes` ranks on this node.
+ThreadChoice thread_choice(const nlohmann::json& trainer, int64_t local_processes) {
+  std::optional<int64_t> option;
+  if (auto it = trainer.find("num_threads"); it != trainer.end() && it->is_number_integer())
+    option = it->get<int64_t>();
+  return choose_threads(option, process_env, cpu_allowance(), local_processes);
+}
+
 }  // namespace
 
 int run_command(const config::ParsedCommand& command, const RunOptions& options) {
@@ -197,13 +212,10 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   std::optional<nlohmann::json> strategy_schema = lookup("strategy", strategy_id);
   bool launching = strategy_schema &&
                    strategy_schema->value("x-volt-launcher", std::string()) == "subprocess";
-  ProcessPlan plan = plan_processes(resolved["trainer"], strategy_id, launching,
-                                    [](const std::string& name) -> std::optional<std::string> {
-                                      const char* v = std::getenv(name.c_str());
-                                      if (v == nullptr) return std::nullopt;
-                                      return std::string(v);
-                                    });
+  ProcessPlan plan = plan_processes(resolved["trainer"], strategy_id, launching, process_env);
   if (plan.launch_workers) {
+    ThreadChoice per_rank = thread_choice(resolved["trainer"], plan.devices);
+    log::info("Each of the ", plan.devices, " workers uses ", per_rank.describe());
     LaunchPlan launch;
     launch.program = "/proc/self/exe";
     launch.args = options.arguments;
@@ -212,11 +224,19 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
     launch.node_rank = plan.cluster.node_rank;
     launch.main_address = plan.cluster.main_address;
     launch.main_port = plan.cluster.main_port;
+    launch.worker_env = worker_thread_environment(per_rank);
     return launch_local_workers(launch);
   }
   follow_launcher();
   const ClusterEnvironment& cluster = plan.cluster;
   if (launching) log::info("Initializing distributed: ", cluster.describe());  // every rank
+  // Before any plugin exists, so that no parallel work has started (inter-op threads are fixed
+  // then) and plugin constructors already run with the process's threads. Every rank says it.
+  const ThreadChoice threads = thread_choice(resolved["trainer"], launching ? plan.devices : 1);
+  apply_threads(threads);
+  if (!threads.warning.empty()) log::warning(threads.warning);
+  log::info(launching ? "Rank " + std::to_string(cluster.global_rank) + ": " : std::string(),
+            "LibTorch uses ", threads.describe());
   log::set_process_rank(static_cast<int>(cluster.global_rank), static_cast<int>(cluster.world_size));
   if (launching && cluster.world_size > 1 && cluster.main_port == 0)
     throw config::ConfigError("MASTER_PORT is not set: every process of a " +

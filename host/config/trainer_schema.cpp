@@ -16,6 +16,8 @@ constexpr const char* kTrainerSchemaText = R"json({
       "description": "Number of devices (-1 = all), a list of indices as \"0,1\", or auto"},
     "num_nodes": {"type": "integer", "minimum": 1, "default": 1,
       "description": "Number of nodes for distributed training"},
+    "num_threads": {"type": ["integer", "null"], "minimum": 1, "maximum": 65536, "default": null,
+      "description": "LibTorch threads per process (Volt's option); null = OMP_NUM_THREADS, else the CPUs allowed, shared by the node's ranks"},
     "max_epochs": {"type": ["integer", "null"], "minimum": -1, "default": null,
       "description": "Stop after this many epochs; -1 = infinite; null with max_steps -1 means 1000"},
     "min_epochs": {"type": ["integer", "null"], "minimum": 0, "default": null,

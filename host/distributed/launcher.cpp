@@ -204,6 +204,7 @@ int launch_local_workers(const LaunchPlan& plan) {
         {"MASTER_PORT", std::to_string(port)},
         {"VOLT_ERROR_FILE", w.error_file.string()},
         {"VOLT_LAUNCHER_PID", std::to_string(::getpid())}};
+    env.insert(plan.worker_env.begin(), plan.worker_env.end());
     try {
       w.pid = spawn(plan.program, plan.args, worker_environment(env));
     } catch (...) {

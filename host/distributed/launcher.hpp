@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct LaunchPlan {
   int32_t main_port = 0;          // 0: a free port of this machine (one node only)
   // After one worker failed: how long the others get to exit after SIGTERM before SIGKILL.
   std::chrono::milliseconds grace{std::chrono::seconds(10)};
+  // Added to every worker's environment, replacing inherited values: the per-rank thread
+  // share (OMP_NUM_THREADS, see runtime/intra_op_threads.hpp).
+  std::map<std::string, std::string> worker_env;
 };
 
 // Each worker gets LOCAL_RANK, NODE_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT,

@@ -24,6 +24,7 @@
 
 #include <csignal>
 
+#include <ATen/Parallel.h>
 #include <c10/core/DefaultDtype.h>
 
 #include <cmath>
@@ -334,8 +335,25 @@ class RankStopper : public Callback {
   bool raised_ = false;
 };
 
+// Prints the LibTorch thread counts the process trains with, as LibTorch reports them:
+//   "thread_probe: rank R intra-op N inter-op M" on stderr, once at fit start.
+class ThreadProbe : public Callback {
+ public:
+  static PluginInfo info() {
+    return {"thread_probe", "1.0.0", "Test callback: prints LibTorch's thread counts at fit start",
+            R"json({"type": "object", "additionalProperties": false, "properties": {}})json"};
+  }
+  explicit ThreadProbe(const nlohmann::json& /*config*/) {}
+  void on_fit_start() override {
+    std::fprintf(stderr, "thread_probe: rank %lld intra-op %d inter-op %d\n",
+                 static_cast<long long>(global_rank()), at::get_num_threads(),
+                 at::get_num_interop_threads());
+  }
+};
+
 }  // namespace volt::test_plugins
 
 VOLT_PLUGINS(volt::test_plugins::RecordingModule, volt::test_plugins::RecordingCallback,
              volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder,
-             volt::test_plugins::RankStopper, volt::test_plugins::DtypeProbe)
+             volt::test_plugins::RankStopper, volt::test_plugins::DtypeProbe,
+             volt::test_plugins::ThreadProbe)

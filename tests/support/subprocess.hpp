@@ -29,10 +29,12 @@ struct ProcessResult {
 };
 
 // Starts `argv` in `cwd` with stdout and stderr going to files in `capture_dir`; returns the
-// child's pid. `extra_env` ("NAME=value") is set in the child, ahead of the inherited variables.
+// child's pid. `extra_env` ("NAME=value") is set in the child, ahead of the inherited variables;
+// the inherited variables named in `unset_env` are left out.
 inline pid_t start_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                            const std::filesystem::path& capture_dir,
-                           const std::vector<std::string>& extra_env = {}) {
+                           const std::vector<std::string>& extra_env = {},
+                           const std::vector<std::string>& unset_env = {}) {
   // Everything the child needs is prepared before fork: only async-signal-safe calls after.
   std::string out_path = (capture_dir / "stdout.txt").string();
   std::string err_path = (capture_dir / "stderr.txt").string();
@@ -42,8 +44,13 @@ inline pid_t start_process(const std::vector<std::string>& argv, const std::file
   args.push_back(nullptr);
   std::vector<char*> env;
   for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
+  auto unset = [&](const char* kv) {
+    for (const auto& name : unset_env)
+      if (std::strncmp(kv, name.c_str(), name.size()) == 0 && kv[name.size()] == '=') return true;
+    return false;
+  };
   for (char** e = environ; e != nullptr && *e != nullptr; ++e)
-    if (std::strncmp(*e, "VOLT_", 5) != 0) env.push_back(*e);
+    if (std::strncmp(*e, "VOLT_", 5) != 0 && !unset(*e)) env.push_back(*e);
   env.push_back(nullptr);
 
   pid_t pid = ::fork();
@@ -101,8 +108,9 @@ inline ProcessResult wait_process(pid_t pid, const std::filesystem::path& captur
 inline ProcessResult run_process(const std::vector<std::string>& argv,
                                  const std::filesystem::path& cwd,
                                  const std::filesystem::path& capture_dir,
-                                 const std::vector<std::string>& extra_env = {}) {
-  return wait_process(start_process(argv, cwd, capture_dir, extra_env), capture_dir);
+                                 const std::vector<std::string>& extra_env = {},
+                                 const std::vector<std::string>& unset_env = {}) {
+  return wait_process(start_process(argv, cwd, capture_dir, extra_env, unset_env), capture_dir);
 }
 
 }  // namespace volt::trainer_test
