@@ -124,7 +124,7 @@ TEST_CASE("OMP_NUM_THREADS and --trainer.num_threads decide over the CPUs", "[e2
 }
 
 #ifdef VOLT_TEST_HAVE_DDP
-TEST_CASE("ddp ranks on one node share its CPUs; an outside OMP_NUM_THREADS is kept",
+TEST_CASE("ddp ranks on one node share its CPUs, and an outside OMP_NUM_THREADS is kept",
           "[e2e][threads][ddp]") {
   TempDir tmp("threads-ddp");
   const size_t n = allowed_cpus().size();

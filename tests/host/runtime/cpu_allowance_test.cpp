@@ -86,7 +86,7 @@ TEST_CASE("cgroup v2: a parent's smaller quota limits a nested cgroup", "[runtim
   CHECK(quota->file == "/sys/fs/cgroup/system.slice/cpu.max");
 }
 
-TEST_CASE("cgroup v1: cfs quota and period; -1 is no quota (this machine's hybrid layout)",
+TEST_CASE("cgroup v1: cfs quota and period, -1 for none (the hybrid layout of this kind of machine)",
           "[runtime][threads]") {
   Files files{{"/proc/self/mountinfo", kHybridMounts},
               {"/proc/self/cgroup", "9:name=systemd:/\n2:cpuacct:/\n1:cpu:/\n0::/\n"},
