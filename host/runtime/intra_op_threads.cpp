@@ -6,6 +6,8 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+
 namespace volt::host {
 
 namespace {
