@@ -25,18 +25,21 @@ struct Output {
   std::string text;  // stdout and stderr
 };
 
-// Starts argv (argv[0] a path) with OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1 and without
-// VOLT_* variables; stdout and stderr go to `log`. finish() waits and reads the log back.
 struct Started {
   pid_t pid = -1;
   std::filesystem::path log;
 };
 
-inline Started start_single_threaded(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+// Starts argv (argv[0] a path) in `cwd` ("": this process's) with this environment less
+// OMP_NUM_THREADS, MKL_NUM_THREADS and VOLT_* variables, plus `extra_env` ("NAME=value");
+// stdout and stderr go to `log`. finish() waits and reads the log back.
+inline Started start_program(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                             const std::vector<std::string>& extra_env,
+                             const std::filesystem::path& cwd = {}) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> env_storage{"OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1"};
+  std::vector<std::string> env_storage = extra_env;
   for (char** e = environ; *e != nullptr; ++e)
     if (std::strncmp(*e, "OMP_NUM_THREADS=", 16) != 0 && std::strncmp(*e, "MKL_NUM_THREADS=", 16) != 0 &&
         std::strncmp(*e, "VOLT_", 5) != 0)
@@ -45,15 +48,22 @@ inline Started start_single_threaded(const std::vector<std::string>& argv, const
   for (auto& e : env_storage) env.push_back(e.data());
   env.push_back(nullptr);
   std::string log_path = log.string();
+  std::string dir = cwd.string();
   pid_t pid = ::fork();
   if (pid == 0) {
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || (!dir.empty() && ::chdir(dir.c_str()) != 0)) ::_exit(127);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
   return Started{pid, log};
+}
+
+// start_program with one intra-op thread: OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1.
+inline Started start_single_threaded(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  return start_program(argv, log, {"OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1"});
 }
 
 inline Output finish(const Started& started) {

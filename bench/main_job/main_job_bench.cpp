@@ -10,10 +10,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -32,29 +30,8 @@ struct Run {
 // plus `extra`; waits and returns the wall time and what it printed.
 std::pair<double, volt::bench::Output> run_timed(const std::vector<std::string>& argv, const fs::path& cwd,
                                                  const std::vector<std::string>& extra) {
-  std::vector<std::string> env_storage = extra;
-  for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "OMP_NUM_THREADS=", 16) != 0 && std::strncmp(*e, "MKL_NUM_THREADS=", 16) != 0 &&
-        std::strncmp(*e, "VOLT_", 5) != 0)
-      env_storage.emplace_back(*e);
-  std::vector<char*> env, args;
-  for (auto& e : env_storage) env.push_back(e.data());
-  env.push_back(nullptr);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const std::string log = (cwd / "output.txt").string();
-  const std::string dir = cwd.string();
   auto start = std::chrono::steady_clock::now();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || ::chdir(dir.c_str()) != 0) ::_exit(127);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execve(args[0], args.data(), env.data());
-    ::_exit(127);
-  }
-  volt::bench::Output out = volt::bench::finish({pid, log});
+  volt::bench::Output out = volt::bench::finish(volt::bench::start_program(argv, cwd / "output.txt", extra, cwd));
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (out.status != 0) {
     std::fprintf(stderr, "%s failed (exit %d):\n%s\n", argv[0].c_str(), out.status, out.text.c_str());

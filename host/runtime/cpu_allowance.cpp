@@ -203,19 +203,18 @@ int64_t affinity_cpu_count() {
 
 CpuAllowance combine_cpu_limits(int64_t affinity_cpus, const std::optional<CpuQuota>& quota) {
   int64_t affinity = affinity_cpus > 0 ? affinity_cpus : 1;
-  auto plural = [](int64_t n) { return std::to_string(n) + (n == 1 ? " CPU" : " CPUs"); };
   if (quota) {
     // Part of a CPU is a CPU to use (as Go's and Java's runtimes round up).
     auto quota_cpus = static_cast<int64_t>(std::ceil(quota->cpus - 1e-9));
     if (quota_cpus < 1) quota_cpus = 1;
     if (quota_cpus < affinity) {
       std::ostringstream s;
-      s << plural(quota_cpus) << " allowed by the cgroup CPU quota (" << quota->file << ": "
+      s << count_of(quota_cpus, "CPU", "CPUs") << " allowed by the cgroup CPU quota (" << quota->file << ": "
         << quota->setting << "; " << affinity << " in the affinity mask)";
       return {quota_cpus, s.str()};
     }
   }
-  return {affinity, plural(affinity) + " allowed by affinity"};
+  return {affinity, count_of(affinity, "CPU", "CPUs") + " allowed by affinity"};
 }
 
 CpuAllowance cpu_allowance() {

@@ -49,4 +49,9 @@ CpuAllowance combine_cpu_limits(int64_t affinity_cpus, const std::optional<CpuQu
 // This process's allowance, from the real affinity mask and cgroup files.
 CpuAllowance cpu_allowance();
 
+// "1 CPU", "2 CPUs": a count and its noun, for the reasons above and the thread choice's.
+inline std::string count_of(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 }  // namespace volt::host

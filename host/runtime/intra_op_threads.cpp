@@ -28,18 +28,19 @@ int64_t parse_count(const std::string& name, const std::string& value, bool list
   return n;
 }
 
-std::string plural(int64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
 }  // namespace
 
 std::string ThreadChoice::describe() const {
-  return plural(threads, "thread", "threads") + ": " + source;
+  return count_of(threads, "thread", "threads") + ": " + source;
 }
 
 ThreadChoice choose_threads(std::optional<int64_t> option, const EnvLookup& env,
                             const CpuAllowance& allowed, int64_t local_processes) {
+  // Each rank on the node gets an equal share of the allowed CPUs, at least one.
+  const int64_t ranks = std::max<int64_t>(1, local_processes);
+  const int64_t per_rank_cpus = std::max<int64_t>(1, allowed.cpus / ranks);
+  const std::string share_reason =
+      ranks > 1 ? allowed.reason + ", shared by " + std::to_string(ranks) + " local ranks" : allowed.reason;
   ThreadChoice choice;
   auto nonempty = [&](const char* name) -> std::optional<std::string> {
     std::optional<std::string> v = env(name);
@@ -61,20 +62,15 @@ ThreadChoice choose_threads(std::optional<int64_t> option, const EnvLookup& env,
   } else if (auto slurm = nonempty("SLURM_CPUS_PER_TASK"); slurm && local_processes > 1) {
     choice.threads = parse_count("SLURM_CPUS_PER_TASK", *slurm, false);
     choice.source = "SLURM_CPUS_PER_TASK";
-  } else if (local_processes > 1) {
-    choice.threads = std::max<int64_t>(1, allowed.cpus / local_processes);
-    choice.source = allowed.reason + ", shared by " + std::to_string(local_processes) + " local ranks";
   } else {
-    choice.threads = allowed.cpus;
-    choice.source = allowed.reason;
+    choice.threads = per_rank_cpus;
+    choice.source = share_reason;
   }
   // Oversubscribing makes OpenMP's spinning threads wait for each other's time slices.
-  int64_t per_rank_cpus = std::max<int64_t>(1, allowed.cpus / std::max<int64_t>(1, local_processes));
   if (choice.threads > per_rank_cpus)
-    choice.warning = plural(choice.threads, "thread", "threads") + " from " + choice.source +
-                     " is more than the " + plural(per_rank_cpus, "CPU", "CPUs") +
-                     " this process may use (" + allowed.reason +
-                     (local_processes > 1 ? ", shared by " + std::to_string(local_processes) + " local ranks" : "") +
+    choice.warning = count_of(choice.threads, "thread", "threads") + " from " + choice.source +
+                     " is more than the " + count_of(per_rank_cpus, "CPU", "CPUs") +
+                     " this process may use (" + share_reason +
                      "); training will be slower than with fewer threads";
   return choice;
 }

@@ -1,6 +1,7 @@
 // Cluster environments read as Lightning reads them (lightning.md, "Process-group setup"):
 // TorchElastic, then SLURM, then Lightning's own; SLURM's node lists and ports; bad values.
 #include "distributed/cluster_environment.hpp"
+#include "support/fake_env.hpp"
 
 #include <volt/sdk/core.hpp>
 
@@ -11,16 +12,10 @@
 namespace volt::host {
 namespace {
 
-EnvLookup fake(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using volt::test::fake_env;
 
 TEST_CASE("no variables: one local process, Lightning's environment", "[distributed][env]") {
-  ClusterEnvironment c = detect_cluster_environment(fake({}), 1, 1);
+  ClusterEnvironment c = detect_cluster_environment(fake_env({}), 1, 1);
   CHECK(c.kind == "lightning");
   CHECK_FALSE(c.creates_processes_externally);
   CHECK(c.world_size == 1);
@@ -32,7 +27,7 @@ TEST_CASE("no variables: one local process, Lightning's environment", "[distribu
 TEST_CASE("Lightning's environment computes ranks from devices and nodes", "[distributed][env]") {
   // A worker Volt's launcher started: node 1 of 2, 4 devices each, local rank 2.
   ClusterEnvironment c = detect_cluster_environment(
-      fake({{"LOCAL_RANK", "2"}, {"NODE_RANK", "1"}, {"MASTER_ADDR", "10.0.0.5"},
+      fake_env({{"LOCAL_RANK", "2"}, {"NODE_RANK", "1"}, {"MASTER_ADDR", "10.0.0.5"},
             {"MASTER_PORT", "29500"}}),
       4, 2);
   CHECK(c.kind == "lightning");
@@ -43,7 +38,7 @@ TEST_CASE("Lightning's environment computes ranks from devices and nodes", "[dis
   CHECK(c.main_address == "10.0.0.5");
   CHECK(c.main_port == 29500);
   // GROUP_RANK stands in for NODE_RANK.
-  CHECK(detect_cluster_environment(fake({{"LOCAL_RANK", "0"}, {"GROUP_RANK", "1"}}), 2, 2)
+  CHECK(detect_cluster_environment(fake_env({{"LOCAL_RANK", "0"}, {"GROUP_RANK", "1"}}), 2, 2)
             .global_rank == 2);
 }
 
@@ -51,7 +46,7 @@ TEST_CASE("torchrun's variables are used as they are", "[distributed][env]") {
   auto vars = std::map<std::string, std::string>{
       {"TORCHELASTIC_RUN_ID", "abc"}, {"RANK", "5"},         {"WORLD_SIZE", "8"},
       {"LOCAL_RANK", "1"},            {"GROUP_RANK", "2"},   {"MASTER_ADDR", "head"}};
-  ClusterEnvironment c = detect_cluster_environment(fake(vars), 1, 1);  // trainer values ignored
+  ClusterEnvironment c = detect_cluster_environment(fake_env(vars), 1, 1);  // trainer values ignored
   CHECK(c.kind == "torchelastic");
   CHECK(c.creates_processes_externally);
   CHECK(c.world_size == 8);
@@ -62,11 +57,11 @@ TEST_CASE("torchrun's variables are used as they are", "[distributed][env]") {
   CHECK(c.main_port == 12910);  // TorchElasticEnvironment's default
   SECTION("RANK, WORLD_SIZE and LOCAL_RANK without torchrun's run id are the same launch") {
     vars.erase("TORCHELASTIC_RUN_ID");
-    CHECK(detect_cluster_environment(fake(vars), 1, 1).kind == "torchelastic");
+    CHECK(detect_cluster_environment(fake_env(vars), 1, 1).kind == "torchelastic");
   }
   SECTION("torchrun wins over SLURM, as in Lightning's detection order") {
     vars["SLURM_NTASKS"] = "16";
-    CHECK(detect_cluster_environment(fake(vars), 1, 1).kind == "torchelastic");
+    CHECK(detect_cluster_environment(fake_env(vars), 1, 1).kind == "torchelastic");
   }
 }
 
@@ -75,7 +70,7 @@ TEST_CASE("SLURM's variables, node list and port", "[distributed][env]") {
       {"SLURM_NTASKS", "8"},   {"SLURM_PROCID", "3"},   {"SLURM_LOCALID", "1"},
       {"SLURM_NODEID", "1"},   {"SLURM_JOB_ID", "4567891"}, {"SLURM_JOB_NAME", "train"},
       {"SLURM_NODELIST", "gpu[07-09,12],cpu1"}};
-  ClusterEnvironment c = detect_cluster_environment(fake(vars), 4, 2);
+  ClusterEnvironment c = detect_cluster_environment(fake_env(vars), 4, 2);
   CHECK(c.kind == "slurm");
   CHECK(c.creates_processes_externally);
   CHECK(c.world_size == 8);
@@ -91,15 +86,15 @@ TEST_CASE("SLURM's variables, node list and port", "[distributed][env]") {
   SECTION("MASTER_ADDR and MASTER_PORT override") {
     vars["MASTER_ADDR"] = "login1";
     vars["MASTER_PORT"] = "30000";
-    ClusterEnvironment o = detect_cluster_environment(fake(vars), 4, 2);
+    ClusterEnvironment o = detect_cluster_environment(fake_env(vars), 4, 2);
     CHECK(o.main_address == "login1");
     CHECK(o.main_port == 30000);
   }
   SECTION("interactive jobs are not SLURM launches") {
     vars["SLURM_JOB_NAME"] = "bash";
-    CHECK(detect_cluster_environment(fake(vars), 1, 1).kind == "lightning");
+    CHECK(detect_cluster_environment(fake_env(vars), 1, 1).kind == "lightning");
     vars["SLURM_JOB_NAME"] = "interactive";
-    CHECK(detect_cluster_environment(fake(vars), 1, 1).kind == "lightning");
+    CHECK(detect_cluster_environment(fake_env(vars), 1, 1).kind == "lightning");
   }
 }
 
@@ -116,7 +111,7 @@ TEST_CASE("SLURM node lists give their first host, as Lightning's resolve_root_n
 TEST_CASE("malformed variables are errors naming them", "[distributed][env]") {
   auto message = [](std::map<std::string, std::string> vars) {
     try {
-      detect_cluster_environment(fake(std::move(vars)), 2, 1);
+      detect_cluster_environment(fake_env(std::move(vars)), 2, 1);
     } catch (const Error& e) {
       return std::string(e.what());
     }

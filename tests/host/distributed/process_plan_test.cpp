@@ -1,25 +1,19 @@
 // How many processes a run uses and whether Volt starts them (host/distributed/process_plan).
 #include "config/config_error.hpp"
 #include "distributed/process_plan.hpp"
+#include "support/fake_env.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <map>
 
 using volt::host::parse_devices;
+using volt::test::fake_env;
 using volt::host::plan_processes;
 using volt::host::ProcessPlan;
 using json = nlohmann::json;
 
 namespace {
-
-volt::host::EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 std::string config_error(const std::function<void()>& f) {
   try {
@@ -51,14 +45,14 @@ TEST_CASE("trainer.devices is read as Lightning reads it", "[distributed][plan]"
 TEST_CASE("a launching strategy with several devices makes Volt start the workers",
           "[distributed][plan]") {
   json trainer{{"accelerator", "cpu"}, {"devices", 2}, {"num_nodes", 1}};
-  ProcessPlan plan = plan_processes(trainer, "ddp", true, env_of({}));
+  ProcessPlan plan = plan_processes(trainer, "ddp", true, fake_env({}));
   CHECK(plan.launch_workers);
   CHECK(plan.devices == 2);
   CHECK(plan.cluster.world_size == 2);
 
   // A worker the launcher started (LOCAL_RANK set) runs its rank instead of launching again.
   ProcessPlan worker = plan_processes(
-      trainer, "ddp", true, env_of({{"LOCAL_RANK", "1"}, {"MASTER_PORT", "29500"}}));
+      trainer, "ddp", true, fake_env({{"LOCAL_RANK", "1"}, {"MASTER_PORT", "29500"}}));
   CHECK_FALSE(worker.launch_workers);
   CHECK(worker.cluster.global_rank == 1);
   CHECK(worker.cluster.world_size == 2);
@@ -66,7 +60,7 @@ TEST_CASE("a launching strategy with several devices makes Volt start the worker
   // torchrun started the processes: join as they are.
   ProcessPlan external = plan_processes(
       json{{"accelerator", "cpu"}}, "ddp", true,
-      env_of({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "n1"},
+      fake_env({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "n1"},
               {"MASTER_PORT", "1234"}}));
   CHECK_FALSE(external.launch_workers);
   CHECK(external.cluster.kind == "torchelastic");
@@ -74,7 +68,7 @@ TEST_CASE("a launching strategy with several devices makes Volt start the worker
 
   // One device per node: no launcher, this process is the node's only rank.
   ProcessPlan node = plan_processes(json{{"accelerator", "cpu"}, {"devices", 1}, {"num_nodes", 2}},
-                                    "ddp", true, env_of({{"NODE_RANK", "1"}, {"MASTER_PORT", "1"}}));
+                                    "ddp", true, fake_env({{"NODE_RANK", "1"}, {"MASTER_PORT", "1"}}));
   CHECK_FALSE(node.launch_workers);
   CHECK(node.cluster.global_rank == 1);
   CHECK(node.cluster.world_size == 2);
@@ -83,11 +77,11 @@ TEST_CASE("a launching strategy with several devices makes Volt start the worker
 TEST_CASE("a single-process strategy refuses several devices or nodes", "[distributed][plan]") {
   CHECK(config_error([] {
           plan_processes(json{{"accelerator", "cpu"}, {"devices", 2}}, "single_device", false,
-                         env_of({}));
+                         fake_env({}));
         }) == "strategy 'single_device' runs one process on one device; trainer.devices=2 with "
               "trainer.num_nodes=1 needs a distributed strategy such as --strategy=ddp");
   ProcessPlan plan = plan_processes(json{{"accelerator", "cpu"}, {"devices", "auto"}},
-                                    "single_device", false, env_of({}));
+                                    "single_device", false, fake_env({}));
   CHECK_FALSE(plan.launch_workers);
   CHECK(plan.cluster.world_size == 1);
 }
