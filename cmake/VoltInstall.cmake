@@ -9,6 +9,14 @@ install(TARGETS volt RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${VOLT_PLUGIN_OUTPUT_DIR}/ DESTINATION ${VOLT_PLUGIN_SUBDIR}
         FILES_MATCHING PATTERN "*.so")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The distributed toolkit (Volt::distributed) that ddp and fsdp are built from.
+set(VOLT_HAVE_DISTRIBUTED OFF)
+if(TARGET volt_distributed)
+  install(TARGETS volt_distributed ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  set(VOLT_HAVE_DISTRIBUTED ON)
+endif()
+set(VOLT_DISTRIBUTED_ARCHIVE
+    ${CMAKE_INSTALL_LIBDIR}/${CMAKE_STATIC_LIBRARY_PREFIX}volt_distributed${CMAKE_STATIC_LIBRARY_SUFFIX})
 
 set(VOLT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Volt)
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/VoltConfig.cmake.in

@@ -72,7 +72,9 @@ ProcessPlan plan_processes(const nlohmann::json& trainer, const std::string& str
       throw config::ConfigError(
           "strategy '" + strategy_id + "' runs one process on one device; trainer.devices=" +
           devices.dump() + " with trainer.num_nodes=" + std::to_string(plan.num_nodes) +
-          " needs a distributed strategy such as --strategy=ddp");
+          " needs a distributed strategy such as --strategy=ddp (a strategy runs one process "
+          "per device when its config schema says \"x-volt-launcher\": \"subprocess\"; see "
+          "docs/guides/strategy.md)");
     plan.devices = 1;
     plan.num_nodes = 1;
     plan.cluster = detect_cluster_environment(env, 1, 1);

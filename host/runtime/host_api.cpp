@@ -81,17 +81,27 @@ volt_error* tensor_from_dlpack(volt_dl_managed_tensor* dl, volt_tensor** out) {
   }
 }
 
-volt_error* log_metric(volt_host_context* ctx, const volt_log_args* args) {
+// Runs a call into the running trainer, turning its exceptions into an error value.
+template <class Fn>
+volt_error* with_services(volt_host_context* ctx, const char* what, Fn&& fn) {
   if (ctx == nullptr || ctx->services == nullptr)
-    return error_new(VOLT_ERROR_FAILED_PRECONDITION, "log() called outside a running trainer");
+    return error_new(VOLT_ERROR_FAILED_PRECONDITION,
+                     (std::string(what) + " called outside a running trainer").c_str());
   try {
-    ctx->services->log_metric(*args);
+    fn(*ctx->services);
     return nullptr;
   } catch (const volt::Error& e) {
     return error_new(e.code(), e.what());
+  } catch (const c10::Error& e) {
+    return error_new(VOLT_ERROR_INTERNAL, e.what_without_backtrace());
   } catch (const std::exception& e) {
     return error_new(VOLT_ERROR_INTERNAL, e.what());
   }
+}
+
+volt_error* log_metric(volt_host_context* ctx, const volt_log_args* args) {
+  if (args == nullptr) return error_new(VOLT_ERROR_INVALID_ARGUMENT, "log: NULL arguments");
+  return with_services(ctx, "log()", [&](TrainerServices& s) { s.log_metric(*args); });
 }
 
 void trainer_state(const volt_host_context* ctx, volt_trainer_state* out) {
@@ -121,20 +131,10 @@ void request_stop(volt_host_context* ctx, const char* reason) {
 }
 
 volt_error* save_checkpoint(volt_host_context* ctx, const char* path, bool weights_only) {
-  if (ctx == nullptr || ctx->services == nullptr)
-    return error_new(VOLT_ERROR_FAILED_PRECONDITION, "save_checkpoint called outside a running trainer");
   if (path == nullptr || *path == '\0')
     return error_new(VOLT_ERROR_INVALID_ARGUMENT, "save_checkpoint: empty path");
-  try {
-    ctx->services->save_checkpoint(path, weights_only);
-    return nullptr;
-  } catch (const volt::Error& e) {
-    return error_new(e.code(), e.what());
-  } catch (const c10::Error& e) {
-    return error_new(VOLT_ERROR_INTERNAL, e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    return error_new(VOLT_ERROR_INTERNAL, e.what());
-  }
+  return with_services(ctx, "save_checkpoint",
+                       [&](TrainerServices& s) { s.save_checkpoint(path, weights_only); });
 }
 
 size_t optimizer_count(const volt_host_context* ctx) {
@@ -153,15 +153,8 @@ bool optimizer_info(const volt_host_context* ctx, size_t index, volt_optimizer_i
 }
 
 volt_error* set_accumulate_grad_batches(volt_host_context* ctx, int64_t n) {
-  if (ctx == nullptr || ctx->services == nullptr)
-    return error_new(VOLT_ERROR_FAILED_PRECONDITION,
-                     "set_accumulate_grad_batches called outside a running trainer");
-  try {
-    ctx->services->set_accumulate_grad_batches(n);
-    return nullptr;
-  } catch (const volt::Error& e) {
-    return error_new(e.code(), e.what());
-  }
+  return with_services(ctx, "set_accumulate_grad_batches",
+                       [&](TrainerServices& s) { s.set_accumulate_grad_batches(n); });
 }
 
 const char* progress_bar_metrics(const volt_host_context* ctx) {
@@ -173,6 +166,26 @@ const char* progress_bar_metrics(const volt_host_context* ctx) {
     text = "{}";
   }
   return text.c_str();
+}
+
+volt_error* rank_reduce(volt_host_context* ctx, volt_tensor* t, int32_t op, volt_tensor** out) {
+  if (t == nullptr || out == nullptr) return error_new(VOLT_ERROR_INVALID_ARGUMENT, "reduce: NULL argument");
+  return with_services(ctx, "reduce", [&](TrainerServices& s) { *out = s.rank_reduce(t, op); });
+}
+
+volt_error* rank_broadcast(volt_host_context* ctx, volt_tensor* t, int32_t src, volt_tensor** out) {
+  if (t == nullptr || out == nullptr) return error_new(VOLT_ERROR_INVALID_ARGUMENT, "broadcast: NULL argument");
+  return with_services(ctx, "broadcast", [&](TrainerServices& s) { *out = s.rank_broadcast(t, src); });
+}
+
+volt_error* rank_all_gather(volt_host_context* ctx, volt_tensor* t, volt_tensor** out) {
+  if (t == nullptr || out == nullptr) return error_new(VOLT_ERROR_INVALID_ARGUMENT, "all_gather: NULL argument");
+  return with_services(ctx, "all_gather", [&](TrainerServices& s) { *out = s.rank_all_gather(t); });
+}
+
+volt_error* rank_barrier(volt_host_context* ctx, const char* name) {
+  return with_services(ctx, "barrier",
+                       [&](TrainerServices& s) { s.rank_barrier(name != nullptr ? name : ""); });
 }
 
 }  // namespace
@@ -208,6 +221,10 @@ const volt_host_api* host_api() {
     a.optimizer_info = &optimizer_info;
     a.set_accumulate_grad_batches = &set_accumulate_grad_batches;
     a.progress_bar_metrics = &progress_bar_metrics;
+    a.reduce = &rank_reduce;
+    a.broadcast = &rank_broadcast;
+    a.all_gather = &rank_all_gather;
+    a.barrier = &rank_barrier;
     return a;
   }();
   // The C++ layer's helpers (volt::detail::check...) are used by the host too.

@@ -26,6 +26,12 @@ class TrainerServices {
   virtual void set_accumulate_grad_batches(int64_t n) = 0;
   // Lightning's trainer.progress_bar_metrics as a JSON object.
   virtual std::string progress_bar_metrics_json() const = 0;
+  // Collectives across the ranks (host->reduce, broadcast, all_gather, barrier): borrowed
+  // handles in, new references out. Throw volt::Error.
+  virtual volt_tensor* rank_reduce(volt_tensor* t, int32_t op) = 0;
+  virtual volt_tensor* rank_broadcast(volt_tensor* t, int32_t src) = 0;
+  virtual volt_tensor* rank_all_gather(volt_tensor* t) = 0;
+  virtual void rank_barrier(const std::string& name) = 0;
 };
 
 // The table; static, valid for the whole process.

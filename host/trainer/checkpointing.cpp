@@ -160,6 +160,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
     }
     ck.insert("optimizer_states", optimizers);
     ck.insert("lr_schedulers", schedulers);
+    if (auto states = gather_strategy_states()) ck.insert("volt_strategy_states", *states);
     // Beyond Lightning: the CPU generator, so that dropout and friends continue identically.
     Dict rng = new_dict();
     rng.insert("torch", at::detail::getDefaultCPUGenerator().get_state());
@@ -201,7 +202,7 @@ void Trainer::save_checkpoint(const std::string& path, bool weights_only) {
   }
   Dict ck = dump_checkpoint(weights_only, false);  // every rank: a sharding strategy gathers here
   if (info_.global_rank == 0) save_checkpoint_file(path, ck);
-  c_.strategy.check(c_.strategy->barrier(c_.strategy.get(), "Trainer.save_checkpoint"), "barrier");
+  barrier("Trainer.save_checkpoint");
 }
 
 bool Trainer::default_checkpointing() const {

@@ -182,6 +182,9 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
                    "lr_scheduler load_state");
   }
 
+  // The strategy's own state last: it may replace this rank's weights and optimizer state.
+  restore_strategy_state(ckpt);
+
   if (const c10::IValue* rng = ckpt.find("volt_rng_states"); rng != nullptr && rng->isGenericDict()) {
     auto it = rng->toGenericDict().find(c10::IValue(std::string("torch")));
     if (it != rng->toGenericDict().end() && it->value().isTensor()) {

@@ -60,6 +60,7 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
   info_.accelerator = options_.accelerator_kind.c_str();
   c_.strategy.check(c_.strategy->setup_environment(c_.strategy.get(), &info_), "setup_environment");
   root_device_ = info_.root_device != nullptr ? info_.root_device : "cpu";
+  check_strategy_collectives();
   if (cluster.world_size > 1 && info_.world_size == 1)
     log::warning("the strategy runs this process alone although the ", cluster.kind,
                  " environment says world size ", cluster.world_size,
@@ -150,40 +151,6 @@ void Trainer::set_accumulate_grad_batches(int64_t n) {
   options_.accumulate_grad_batches = n;
 }
 
-at::Tensor Trainer::reduce_over_ranks(const at::Tensor& v, int32_t op) {
-  volt_tensor* out = nullptr;
-  c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(v), op, &out), "reduce");
-  at::Tensor r = volt::unwrap(out);
-  volt::release_ref(out);
-  return r;
-}
-
-void Trainer::share_log_dir() {
-  auto broadcast = c_.strategy.optional(&volt_strategy::broadcast,
-                                        VOLT_FIELD_END(volt_strategy, broadcast));
-  if (broadcast == nullptr)
-    throw Error(VOLT_ERROR_UNIMPLEMENTED, c_.strategy.label() + " runs " +
-                                              std::to_string(info_.world_size) +
-                                              " processes but has no broadcast (ABI 1.3)");
-  // Length first, then the bytes, both as tensors from rank 0.
-  auto send = [&](const at::Tensor& t) {
-    volt_tensor* out = nullptr;
-    c_.strategy.check(broadcast(c_.strategy.get(), volt::borrow(t), 0, &out), "broadcast");
-    at::Tensor r = volt::unwrap(out).to(at::kCPU);
-    volt::release_ref(out);
-    return r;
-  };
-  auto on_device = at::TensorOptions().dtype(at::kLong).device(root_device_);
-  int64_t len = send(at::full({1}, static_cast<int64_t>(log_dir_.size()), on_device)).item<int64_t>();
-  at::Tensor bytes = at::zeros({len}, on_device);
-  if (info_.global_rank == 0)
-    for (int64_t i = 0; i < len; ++i) bytes[i] = static_cast<unsigned char>(log_dir_[static_cast<size_t>(i)]);
-  at::Tensor got = send(bytes);
-  std::string dir(static_cast<size_t>(len), '\0');
-  for (int64_t i = 0; i < len; ++i) dir[static_cast<size_t>(i)] = static_cast<char>(got[i].item<int64_t>());
-  log_dir_ = dir;
-}
-
 namespace {
 
 // The counts of a boundary-vote sum a plugin returned, releasing the reference.
@@ -246,12 +213,9 @@ std::unique_ptr<PendingSum> Trainer::start_request_sum(const RequestCounts& coun
                                     VOLT_FIELD_END(volt_strategy, start_reduce));
   auto finish = c_.strategy.optional(&volt_strategy::finish_reduce,
                                      VOLT_FIELD_END(volt_strategy, finish_reduce));
-  if (start == nullptr || finish == nullptr) {
-    volt_tensor* out = nullptr;
-    c_.strategy.check(c_.strategy->reduce(c_.strategy.get(), volt::borrow(values), VOLT_REDUCE_SUM, &out),
-                      "reduce");
-    return std::make_unique<FinishedSum>(take_counts(out, c_.strategy.label()));
-  }
+  if (start == nullptr || finish == nullptr)
+    return std::make_unique<FinishedSum>(
+        take_counts(volt::new_ref(reduce_over_ranks(values, VOLT_REDUCE_SUM)), c_.strategy.label()));
   volt_pending_reduce* pending = nullptr;
   c_.strategy.check(start(c_.strategy.get(), volt::borrow(values), VOLT_REDUCE_SUM, &pending),
                     "start_reduce");

@@ -69,6 +69,10 @@ class Trainer : public TrainerServices {
   size_t optimizer_count() const override { return optimizers_.size(); }
   bool optimizer_info(size_t index, volt_optimizer_info& out) const override;
   void set_accumulate_grad_batches(int64_t n) override;
+  volt_tensor* rank_reduce(volt_tensor* t, int32_t op) override;
+  volt_tensor* rank_broadcast(volt_tensor* t, int32_t src) override;
+  volt_tensor* rank_all_gather(volt_tensor* t) override;
+  void rank_barrier(const std::string& name) override;
 
   // The checkpoint the default checkpointing wrote last ("" if none).
   const std::string& last_checkpoint() const { return last_default_checkpoint_; }
@@ -83,8 +87,25 @@ class Trainer : public TrainerServices {
   void on_exception(const std::string& message);
   // Rank 0's log folder on every rank (loggers exist on rank 0 only).
   void share_log_dir();
-  // The strategy's all-reduce of `v` (a collective: every rank calls it); a new tensor.
+
+  // --- collectives over the strategy's ranks (rank_collectives.cpp); every rank calls each ---
+  // Refuses a strategy that runs several processes without reduce, broadcast and barrier.
+  void check_strategy_collectives() const;
+  // The strategy's all-reduce of `v`; a new tensor (v itself for one process).
   at::Tensor reduce_over_ranks(const at::Tensor& v, int32_t op);
+  at::Tensor broadcast_over_ranks(const at::Tensor& v, int32_t src);
+  // Every rank's `v`, stacked along a new first dimension.
+  at::Tensor all_gather_over_ranks(const at::Tensor& v);
+  void barrier(const char* name);
+  // Rank `src`'s bytes on every rank (the others pass anything).
+  std::string broadcast_bytes(const std::string& bytes, int32_t src);
+
+  // --- the strategy's own state (strategy_state.cpp) ---
+  // Every rank's save_state, gathered; nothing when the strategy keeps none.
+  std::optional<c10::IValue> gather_strategy_states();
+  void restore_strategy_state(const CheckpointFile& ckpt);
+  // Lightning's strategy.on_train_start / on_train_end (ABI 1.8).
+  void call_strategy_hook(int32_t hook);
   // Starts a sum of `counts` over the ranks for the step-boundary vote.
   std::unique_ptr<PendingSum> start_request_sum(const RequestCounts& counts);
 

@@ -75,16 +75,7 @@ class LearningRateMonitor : public Callback {
     std::optional<std::string> interval = lr_monitor_interval(logging_interval_, at_batch_start);
     if (!interval || context() == nullptr) return;
     for (const auto& [name, value] : lr_monitor_stats(optimizers(), *interval, log_momentum_)) {
-      volt_log_args a{};
-      a.struct_size = sizeof(a);
-      a.name = name.c_str();
-      a.scalar = value;
-      a.on_step = VOLT_DEFAULT;
-      a.on_epoch = VOLT_DEFAULT;
-      a.reduce_fx = VOLT_REDUCE_MEAN;
-      a.logger = true;
-      a.batch_size = 1;
-      volt::detail::check(volt::detail::host().log_metric(context(), &a), "lr_monitor: log");
+      log(name, value, volt::LogOptions().batch_size(1));
     }
   }
 

@@ -3,14 +3,14 @@
 // starts them (or torchrun / SLURM did). Each rank trains a full replica on its own shard of
 // the data; gradients are averaged across ranks in buckets during backward, so every rank
 // takes the same optimizer step.
-#include "../collectives/data_parallel.hpp"
-#include "gradient_reducer.hpp"
+#include <volt/sdk/distributed/data_parallel.hpp>
+#include <volt/sdk/distributed/gradient_reducer.hpp>
 
 #include <volt/sdk.hpp>
 
 namespace volt::strategies {
 
-class Ddp : public DataParallelStrategy {
+class Ddp : public distributed::DataParallelStrategy {
  public:
   static PluginInfo info() {
     return {"ddp", "1.0.0", "Distributed data parallel: one process per device, gradients all-reduced",
@@ -29,7 +29,7 @@ class Ddp : public DataParallelStrategy {
   }
 
   explicit Ddp(const nlohmann::json& config)
-      : DataParallelStrategy("ddp", std::chrono::milliseconds(static_cast<int64_t>(
+      : distributed::DataParallelStrategy("ddp", std::chrono::milliseconds(static_cast<int64_t>(
                                         config.at("timeout").get<double>() * 1000.0))) {
     // PyTorch's DDP: a bucket_cap_mb given applies to every bucket; by default the buckets
     // hold 25 MiB and the first one 1 MiB (dist._DEFAULT_FIRST_BUCKET_BYTES).
@@ -52,7 +52,7 @@ class Ddp : public DataParallelStrategy {
     }
     // Built at the first backward: the precision plugin converts the module after setup_module.
     if (!reducer_) {
-      reducer_ = std::make_unique<ddp::GradientReducer>(*group(), module.named_parameters(),
+      reducer_ = std::make_unique<distributed::GradientReducer>(*group(), module.named_parameters(),
                                                         reducer_options_);
       log_info("ddp: " + std::to_string(reducer_->bucket_count()) + " gradient buckets, " +
                std::to_string(reducer_->bytes_per_step()) + " bytes all-reduced per step");
@@ -78,8 +78,8 @@ class Ddp : public DataParallelStrategy {
   }
 
  private:
-  ddp::ReducerOptions reducer_options_;
-  std::unique_ptr<ddp::GradientReducer> reducer_;
+  distributed::ReducerOptions reducer_options_;
+  std::unique_ptr<distributed::GradientReducer> reducer_;
 };
 
 }  // namespace volt::strategies

@@ -26,7 +26,7 @@ class BackwardReducer::ReadyHook final : public torch::autograd::FunctionPostHoo
   size_t unit_;
 };
 
-BackwardReducer::BackwardReducer(std::vector<FlatUnit*> units, Collectives* group)
+BackwardReducer::BackwardReducer(std::vector<FlatUnit*> units, distributed::ProcessGroup* group)
     : units_(units.rbegin(), units.rend()), group_(group), expected_(units_.size(), 0),
       waiting_(units_.size(), 0),
       alive_(std::make_shared<bool>(true)) {}

@@ -21,7 +21,7 @@ namespace volt::strategies::fsdp {
 class BackwardReducer {
  public:
   // `units` in registration order; they must outlive this object.
-  BackwardReducer(std::vector<FlatUnit*> units, Collectives* group);
+  BackwardReducer(std::vector<FlatUnit*> units, distributed::ProcessGroup* group);
   ~BackwardReducer();
   BackwardReducer(const BackwardReducer&) = delete;
   BackwardReducer& operator=(const BackwardReducer&) = delete;
@@ -46,7 +46,7 @@ class BackwardReducer {
   void start_ready_units();        // under mutex_
 
   std::vector<FlatUnit*> units_;   // in start order
-  Collectives* group_;
+  distributed::ProcessGroup* group_;
   std::mutex mutex_;
   std::vector<size_t> expected_;   // per unit: parameters with a gradient accumulator
   std::vector<size_t> waiting_;    // per unit: of those, the ones whose gradient is not final yet

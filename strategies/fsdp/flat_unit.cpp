@@ -15,7 +15,7 @@ struct NormalTensors {
 };
 
 // The collectives of one process alone (world size 1): the slice is the whole buffer.
-void gather(Collectives* group, at::Tensor& full, const at::Tensor& shard) {
+void gather(distributed::ProcessGroup* group, at::Tensor& full, const at::Tensor& shard) {
   if (group != nullptr) group->all_gather(full, shard);
   else full.copy_(shard.reshape({-1}));
 }
@@ -68,7 +68,7 @@ void FlatUnit::point_params_at(const torch::Tensor& flat, bool full_shapes, int6
   }
 }
 
-void FlatUnit::use_compute(Collectives* group, at::ScalarType dtype) {
+void FlatUnit::use_compute(distributed::ProcessGroup* group, at::ScalarType dtype) {
   if (dtype == at::ScalarType::Undefined || !at::isFloatingType(this->dtype())) dtype = this->dtype();
   if (layout_ == Layout::Compute && compute_dtype_ == dtype) return;
   use_master();
@@ -119,7 +119,7 @@ FlatUnit::~FlatUnit() {
   }
 }
 
-void FlatUnit::start_reduce(Collectives* group) {
+void FlatUnit::start_reduce(distributed::ProcessGroup* group) {
   NormalTensors normal;
   // Written once: each member's gradient (zeros without one), then the padding's zeros.
   summed_ = torch::empty({shard_ * world_}, options_);
@@ -140,7 +140,7 @@ void FlatUnit::finish_reduce() {
   if (!summed_.defined()) throw Error(VOLT_ERROR_INTERNAL, "fsdp: finish_reduce without start_reduce");
   NormalTensors normal;
   if (pending_) {
-    std::unique_ptr<PendingWork> pending = std::move(pending_);
+    std::unique_ptr<distributed::PendingWork> pending = std::move(pending_);
     pending->wait();
   }
   torch::Tensor summed = std::move(summed_);
@@ -167,7 +167,7 @@ void FlatUnit::clear_gradients() {
   grads_ = torch::Tensor();
 }
 
-std::vector<torch::Tensor> FlatUnit::full_values(Collectives* group) const {
+std::vector<torch::Tensor> FlatUnit::full_values(distributed::ProcessGroup* group) const {
   std::vector<torch::Tensor> out;
   if (!sharded_) {
     for (const auto& m : members_) out.push_back(flat_.narrow(0, m.offset, m.numel).view(m.sizes));
@@ -184,7 +184,7 @@ std::vector<torch::Tensor> FlatUnit::local_values() const {
   return out;
 }
 
-std::vector<torch::Tensor> FlatUnit::gather_members(Collectives* group,
+std::vector<torch::Tensor> FlatUnit::gather_members(distributed::ProcessGroup* group,
                                                     const std::vector<torch::Tensor>& local) const {
   NormalTensors normal;
   torch::Tensor mine = torch::zeros({shard_}, options_);

@@ -14,7 +14,7 @@
 // compute layout and freed after. SHARD_GRAD_OP and NO_SHARD keep the whole master buffer.
 #pragma once
 
-#include "../collectives/collectives.hpp"
+#include <volt/sdk/distributed/process_group.hpp>
 
 #include <volt/sdk/torch_core.hpp>
 
@@ -54,7 +54,7 @@ class FlatUnit {
 
   // The compute layout in `dtype` (the parameters' own when Undefined); gathers the slices.
   // No-op when already there.
-  void use_compute(Collectives* group, at::ScalarType dtype);
+  void use_compute(distributed::ProcessGroup* group, at::ScalarType dtype);
   // The master layout (FULL_SHARD: frees the whole buffer). No-op when already there.
   void use_master();
 
@@ -64,16 +64,16 @@ class FlatUnit {
   // finish_reduce waits for it and switches to the master layout, each parameter with its part
   // of the average, in the master dtype. Sharded, a unit whose sum holds an inf or NaN anywhere
   // gets an all-NaN slice on every rank.
-  void start_reduce(Collectives* group);
+  void start_reduce(distributed::ProcessGroup* group);
   void finish_reduce();
   void clear_gradients();
 
   // The whole master values of every member (gathered when sharded); every rank calls it.
-  std::vector<torch::Tensor> full_values(Collectives* group) const;
+  std::vector<torch::Tensor> full_values(distributed::ProcessGroup* group) const;
   // Every rank's parts of per-parameter tensors shaped like the master local parts (optimizer
   // state), gathered into full-shaped tensors. `local[i]` belongs to members()[i]; undefined
   // entries count as zeros.
-  std::vector<torch::Tensor> gather_members(Collectives* group,
+  std::vector<torch::Tensor> gather_members(distributed::ProcessGroup* group,
                                             const std::vector<torch::Tensor>& local) const;
   // This rank's master values of every member: 1-D views of their local parts (sharded units;
   // any layout), valid until the next optimizer step.
@@ -99,7 +99,7 @@ class FlatUnit {
   torch::Tensor compute_;  // whole buffer in another compute dtype, while computing
   torch::Tensor grads_;    // the averaged gradients the master layout points at
   torch::Tensor summed_;   // gradients being summed, from start_reduce to finish_reduce
-  std::unique_ptr<PendingWork> pending_;  // that sum in flight
+  std::unique_ptr<distributed::PendingWork> pending_;  // that sum in flight
   Layout layout_ = Layout::Master;
   at::ScalarType compute_dtype_ = at::ScalarType::Undefined;
 };

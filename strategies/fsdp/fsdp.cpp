@@ -9,7 +9,7 @@
 // Checkpoints hold the full, single-device state (state_dict_type "full": rank 0 writes them,
 // every rank takes part in gathering them), or each rank's own part ("sharded": a folder with
 // one file per rank, written in parallel without gathering; host/checkpoint/sharded_checkpoint).
-#include "../collectives/data_parallel.hpp"
+#include <volt/sdk/distributed/data_parallel.hpp>
 #include "sharded_model.hpp"
 
 #include <volt/sdk.hpp>
@@ -19,7 +19,7 @@
 
 namespace volt::strategies {
 
-class Fsdp : public DataParallelStrategy {
+class Fsdp : public distributed::DataParallelStrategy {
  public:
   static PluginInfo info() {
     return {"fsdp", "1.0.0",
@@ -44,7 +44,7 @@ class Fsdp : public DataParallelStrategy {
   }
 
   explicit Fsdp(const nlohmann::json& config)
-      : DataParallelStrategy("fsdp", std::chrono::milliseconds(static_cast<int64_t>(
+      : distributed::DataParallelStrategy("fsdp", std::chrono::milliseconds(static_cast<int64_t>(
                                          config.at("timeout").get<double>() * 1000.0))) {
     std::string s = config.at("sharding_strategy").get<std::string>();
     sharding_ = s == "FULL_SHARD"      ? fsdp::Sharding::FullShard
@@ -61,7 +61,7 @@ class Fsdp : public DataParallelStrategy {
 
   void setup_module(ModuleRef module) override {
     module_ = module;
-    DataParallelStrategy::setup_module(module);
+    distributed::DataParallelStrategy::setup_module(module);
   }
 
   // The host calls it inside the precision plugin's forward context: under bf16-mixed's

@@ -84,7 +84,7 @@ const char* sharding_name(Sharding s) {
   return "?";
 }
 
-ShardedModel::ShardedModel(const NamedTensors& params, Collectives* group, int32_t rank,
+ShardedModel::ShardedModel(const NamedTensors& params, distributed::ProcessGroup* group, int32_t rank,
                            int32_t world_size, Sharding sharding, const WrapPolicy& policy)
     : group_(group), sharding_(sharding) {
   std::vector<NamedTensors> groups =

@@ -32,7 +32,7 @@ class ShardedModel {
  public:
   // `group` is null for a single process. The parameters keep their values (every rank must
   // hold the same ones) and are full afterwards.
-  ShardedModel(const NamedTensors& params, Collectives* group, int32_t rank, int32_t world_size,
+  ShardedModel(const NamedTensors& params, distributed::ProcessGroup* group, int32_t rank, int32_t world_size,
                Sharding sharding, const WrapPolicy& policy);
 
   size_t unit_count() const { return units_.size(); }
@@ -92,7 +92,7 @@ class ShardedModel {
   c10::IValue map_parameter_state(const std::vector<torch::Tensor>& params, c10::IValue state,
                                   const StateMap& fn) const;
 
-  Collectives* group_;
+  distributed::ProcessGroup* group_;
   Sharding sharding_;
   std::vector<std::unique_ptr<FlatUnit>> units_;
   std::unordered_map<const void*, Where> where_;  // by TensorImpl

@@ -351,9 +351,65 @@ class ThreadProbe : public Callback {
   }
 };
 
+// Collectives and log() from a callback (ABI 1.8): at each training epoch end every rank
+// contributes [rank + 1, 10 * (rank + 1) + epoch], and prints on stdout what it got back:
+//   "collectives_probe: rank R epoch E gathered a,b;c,d sum s,t from1 u,v"
+// and logs probe_value = rank + 1 with sync_dist (mean over ranks) and probe_rank (no sync).
+class CollectivesProbe : public Callback {
+ public:
+  static PluginInfo info() {
+    return {"collectives_probe", "1.0.0", "Test callback: all_gather, reduce, broadcast and log across ranks",
+            R"json({"type": "object", "additionalProperties": false, "properties": {}})json"};
+  }
+  explicit CollectivesProbe(const nlohmann::json& /*config*/) {}
+  void on_train_epoch_end() override {
+    int32_t rank = global_rank();
+    double r = rank + 1;
+    torch::Tensor mine = torch::tensor({r, 10 * r + static_cast<double>(current_epoch())}, torch::kDouble);
+    torch::Tensor gathered = all_gather(mine).to(torch::kCPU);
+    torch::Tensor sum = reduce(mine, Reduce::Sum).to(torch::kCPU);
+    torch::Tensor from1 = broadcast(mine, world_size() > 1 ? 1 : 0).to(torch::kCPU);
+    barrier("collectives_probe");
+    std::string line = "collectives_probe: rank " + std::to_string(rank) + " epoch " +
+                       std::to_string(current_epoch()) + " gathered ";
+    for (int64_t i = 0; i < gathered.size(0); ++i)
+      line += (i > 0 ? ";" : "") + number(gathered[i][0]) + "," + number(gathered[i][1]);
+    line += " sum " + number(sum[0]) + "," + number(sum[1]) + " from1 " + number(from1[0]) + "," +
+            number(from1[1]);
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+    log("probe_value", r, LogOptions().sync_dist(true));
+    log("probe_rank", r);
+  }
+
+ private:
+  static std::string number(const torch::Tensor& t) { return std::to_string(std::lround(t.item<double>())); }
+};
+
+// A strategy that claims several processes (from the cluster the host detected) but keeps
+// the single-process collectives: the host must refuse it.
+class LoneRanksStrategy : public Strategy {
+ public:
+  static PluginInfo info() {
+    return {"lone_ranks", "1.0.0", "Test strategy: several processes, no collectives",
+            R"json({"type": "object", "additionalProperties": false, "x-volt-launcher": "subprocess",
+                    "properties": {}})json"};
+  }
+  explicit LoneRanksStrategy(const nlohmann::json& /*config*/) {}
+  StrategyInfo setup_environment() override {
+    StrategyInfo i;
+    i.global_rank = cluster().global_rank;
+    i.local_rank = cluster().local_rank;
+    i.world_size = cluster().world_size;
+    return i;
+  }
+  void batch_to_device(Batch& /*batch*/) override {}
+};
+
 }  // namespace volt::test_plugins
 
 VOLT_PLUGINS(volt::test_plugins::RecordingModule, volt::test_plugins::RecordingCallback,
              volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder,
              volt::test_plugins::RankStopper, volt::test_plugins::DtypeProbe,
-             volt::test_plugins::ThreadProbe)
+             volt::test_plugins::ThreadProbe, volt::test_plugins::CollectivesProbe,
+             volt::test_plugins::LoneRanksStrategy)

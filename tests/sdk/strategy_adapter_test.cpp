@@ -211,3 +211,105 @@ TEST_CASE("ABI 1.6: a strategy's thrown saves_sharded reads as false, its shards
   for (const c10::IValue d : entry.at("shape").toListRef()) shape.push_back(d.toInt());
   CHECK(shape == std::vector<int64_t>{2, 2});
 }
+
+// --- ABI 1.8: the collectives a class implements, its own state, its hooks ------------------
+
+namespace {
+
+class OneProcess final : public volt::Strategy {
+ public:
+  volt::StrategyInfo setup_environment() override { return {}; }
+  void batch_to_device(volt::Batch& /*batch*/) override {}
+};
+
+class ReducesOnly : public volt::Strategy {
+ public:
+  volt::StrategyInfo setup_environment() override { return {}; }
+  void batch_to_device(volt::Batch& /*batch*/) override {}
+  torch::Tensor reduce(const torch::Tensor& t, volt::Reduce /*op*/) override { return t * 2; }
+};
+
+// An override in a class between Strategy and the exported one counts.
+class Everything final : public ReducesOnly {
+ public:
+  torch::Tensor broadcast(const torch::Tensor& t, int32_t /*src*/) override { return t; }
+  void barrier(const std::string& /*name*/) override {}
+  torch::Tensor all_gather(const torch::Tensor& t) override { return t.unsqueeze(0); }
+};
+
+class Stateful final : public volt::Strategy {
+ public:
+  volt::StrategyInfo setup_environment() override { return {}; }
+  void batch_to_device(volt::Batch& /*batch*/) override {}
+  c10::IValue state_dict() override {
+    c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+    d.insert("steps", steps);
+    d.insert("weights", weights);
+    return d;
+  }
+  void load_state_dict(const c10::IValue& state) override {
+    steps = state.toGenericDict().at("steps").toInt();
+    weights = state.toGenericDict().at("weights").toTensor().clone();
+  }
+  void on_train_end() override { ++ends; }
+  int64_t steps = 0;
+  torch::Tensor weights = torch::zeros({3});
+  int ends = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the C table leaves NULL the collectives a strategy class does not implement", "[sdk][strategy]") {
+  volt::host::host_api();
+  auto table_of = [](auto strategy) {
+    using T = typename decltype(strategy)::element_type;
+    return volt::detail::adapt(std::shared_ptr<volt::Strategy>(strategy),
+                               volt::detail::strategy_collectives<T>());
+  };
+  volt_strategy* lone = table_of(std::make_shared<OneProcess>());
+  CHECK(lone->reduce == nullptr);
+  CHECK(lone->start_reduce == nullptr);
+  CHECK(lone->broadcast == nullptr);
+  CHECK(lone->barrier == nullptr);
+  CHECK(lone->all_gather == nullptr);
+  lone->destroy(lone);
+
+  volt_strategy* some = table_of(std::make_shared<ReducesOnly>());
+  CHECK(some->reduce != nullptr);
+  CHECK(some->start_reduce != nullptr);  // Strategy's start_reduce calls the override
+  CHECK(some->broadcast == nullptr);
+  CHECK(some->barrier == nullptr);
+  some->destroy(some);
+
+  volt_strategy* all = table_of(std::make_shared<Everything>());
+  CHECK(all->reduce != nullptr);
+  CHECK(all->broadcast != nullptr);
+  CHECK(all->barrier != nullptr);
+  CHECK(all->all_gather != nullptr);
+  all->destroy(all);
+}
+
+TEST_CASE("a strategy's own state and on_train_end cross the C table", "[sdk][strategy]") {
+  volt::host::host_api();
+  auto saved = std::make_shared<Stateful>();
+  saved->steps = 7;
+  saved->weights = torch::tensor({1.5, -2.0, 3.25});
+  Table from(saved);
+  volt::StateCollector collected;
+  REQUIRE(from.table->save_state(from.table, collected.sink()) == nullptr);
+  c10::IValue state = collected.value();
+
+  auto restored = std::make_shared<Stateful>();
+  Table into(restored);
+  volt::StateView view(state);
+  REQUIRE(into.table->load_state(into.table, view.get()) == nullptr);
+  CHECK(restored->steps == 7);
+  CHECK(torch::equal(restored->weights, saved->weights));
+  REQUIRE(into.table->on_train_end(into.table) == nullptr);
+  CHECK(restored->ends == 1);
+  // A state the class cannot read comes back as an error, not an exception.
+  c10::impl::GenericDict wrong(c10::StringType::get(), c10::AnyType::get());
+  wrong.insert("steps", std::string("seven"));
+  volt::StateView bad(wrong);
+  CHECK_FALSE(take_message(into.table->load_state(into.table, bad.get())).empty());
+}

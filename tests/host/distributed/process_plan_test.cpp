@@ -79,7 +79,9 @@ TEST_CASE("a single-process strategy refuses several devices or nodes", "[distri
           plan_processes(json{{"accelerator", "cpu"}, {"devices", 2}}, "single_device", false,
                          fake_env({}));
         }) == "strategy 'single_device' runs one process on one device; trainer.devices=2 with "
-              "trainer.num_nodes=1 needs a distributed strategy such as --strategy=ddp");
+              "trainer.num_nodes=1 needs a distributed strategy such as --strategy=ddp (a "
+              "strategy runs one process per device when its config schema says "
+              "\"x-volt-launcher\": \"subprocess\"; see docs/guides/strategy.md)");
   ProcessPlan plan = plan_processes(json{{"accelerator", "cpu"}, {"devices", "auto"}},
                                     "single_device", false, fake_env({}));
   CHECK_FALSE(plan.launch_workers);

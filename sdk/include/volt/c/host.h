@@ -152,6 +152,25 @@ typedef struct volt_host_api {
    * prog_bar=true) as a JSON object of names to numbers; "{}" outside a run. Valid until the
    * next call of this function. [main-thread] */
   const char* (*progress_bar_metrics)(const volt_host_context* ctx);
+
+  /* --- since ABI 1.8: collectives across the ranks of the running strategy --- */
+  /* Lightning's trainer.strategy.reduce / broadcast / barrier and LightningModule.all_gather,
+   * for modules and callbacks. Every rank must make the same calls in the same order, with
+   * tensors of the same shape and dtype. `tensor` is borrowed for the call; on success *out
+   * is a new reference the caller releases (on error it is left unset). With one process each
+   * gives the tensor's values back (all_gather with a new first dimension of 1).
+   * VOLT_ERROR_FAILED_PRECONDITION outside a running trainer. [main-thread], from hooks and
+   * steps; not re-entrant, and never from a strategy's own functions. */
+  /* The reduction (VOLT_REDUCE_*) of `tensor` over all ranks. */
+  volt_error* (*reduce)(volt_host_context* ctx, volt_tensor* tensor, int32_t op,
+                        volt_tensor** out);
+  /* Rank `src`'s `tensor` on every rank. */
+  volt_error* (*broadcast)(volt_host_context* ctx, volt_tensor* tensor, int32_t src,
+                           volt_tensor** out);
+  /* Every rank's `tensor` stacked in rank order along a new first dimension. */
+  volt_error* (*all_gather)(volt_host_context* ctx, volt_tensor* tensor, volt_tensor** out);
+  /* Blocks until every rank called it with the same `name` (borrowed; for messages). */
+  volt_error* (*barrier)(volt_host_context* ctx, const char* name);
 } volt_host_api;
 
 #ifdef __cplusplus

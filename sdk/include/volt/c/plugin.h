@@ -33,6 +33,19 @@ enum {
   VOLT_KIND_CALLBACK = 5    /* volt_callback    (volt/c/callback.h) */
 };
 
+/* Keys of Volt's own that a config_schema may carry at its top level, beside the JSON Schema:
+ *  - "x-volt-launcher": "subprocess" (strategies): the strategy runs one process per device.
+ *    With trainer.devices or trainer.num_nodes above 1 and no external launcher (torchrun,
+ *    SLURM), the host starts the worker processes and tells each its rank through
+ *    volt_strategy_info. Without the key the strategy runs one process, and asking it for
+ *    several devices is an error. A strategy with the key must implement reduce, broadcast and
+ *    barrier (volt/c/strategy.h), or the host refuses it once it runs several processes.
+ *  - "x-volt-module-dtype": "float16" | "bfloat16" | "float64" (precision plugins): the
+ *    default dtype while the module is constructed (Lightning's "-true" precisions).
+ *  - "x-volt-role": "progress_bar" (callbacks): the callback draws the progress bar, so the
+ *    host does not add its default one (trainer.enable_progress_bar).
+ * Unknown "x-volt-*" keys are ignored. */
+
 /* Describes one plugin. Static data: valid until the library's deinit() returns. */
 typedef struct volt_plugin_descriptor {
   size_t struct_size;

@@ -72,20 +72,30 @@ typedef struct volt_strategy {
   /* optimizer.step() with whatever synchronisation the strategy needs. */
   volt_error* (*optimizer_step)(struct volt_strategy* self, volt_module* module,
                                 volt_optimizer* optimizer);
-  /* All-reduce of a tensor across ranks; *out is a new reference. */
+  /* All-reduce of a tensor across ranks: `tensor` is borrowed for the call; *out is a new
+   * reference the caller releases. Every rank calls it, in the same order as its other
+   * collectives. Since ABI 1.8 it may be NULL, meaning one process (the host returns the
+   * tensor itself); the host refuses a strategy that runs several processes without it.
+   * [main-thread] */
   volt_error* (*reduce)(struct volt_strategy* self, volt_tensor* tensor, int32_t op,
                         volt_tensor** out);
-  /* Blocks until every rank reached a barrier of the same name. */
+  /* Blocks until every rank reached a barrier of the same name (`name` borrowed, for
+   * messages). Every rank calls it. NULL since ABI 1.8: one process, as for reduce.
+   * [main-thread] */
   volt_error* (*barrier)(struct volt_strategy* self, const char* name);
-  /* Visits the module's full state for a checkpoint on rank 0 (gathering shards when needed). */
+  /* Visits the module's full state for a checkpoint (gathering shards when needed): `visit`
+   * receives borrowed handles, valid during the visit only. Every rank calls it when a
+   * checkpoint is saved (a sharding strategy gathers here); rank 0's result is written.
+   * [main-thread] */
   volt_error* (*module_state)(struct volt_strategy* self, volt_module* module,
                               volt_state_visitor visit, void* ctx);
   /* (optional) Releases process groups and devices. */
   volt_error* (*teardown)(struct volt_strategy* self);
 
   /* --- since ABI 1.3 --- */
-  /* (optional) Broadcast of `tensor` from rank `src` to every rank; *out is a new reference
-   * holding rank src's values on every rank. Every rank must call it. [main-thread] */
+  /* (optional) Broadcast of `tensor` from rank `src` to every rank: `tensor` is borrowed for
+   * the call; *out is a new reference (the caller releases it) holding rank src's values on
+   * every rank. Every rank must call it. NULL: one process, as for reduce. [main-thread] */
   volt_error* (*broadcast)(struct volt_strategy* self, volt_tensor* tensor, int32_t src,
                            volt_tensor** out);
 
@@ -152,6 +162,30 @@ typedef struct volt_strategy {
    * calls it. [main-thread] */
   volt_error* (*optimizer_state_shard)(struct volt_strategy* self, volt_optimizer* optimizer,
                                        const volt_state_sink* sink);
+
+  /* --- since ABI 1.8: a strategy's own state, and Lightning's strategy hooks (all optional) --- */
+  /* This rank's own state for a checkpoint, written to `sink` (borrowed for the call) as a
+   * dict; an empty dict on every rank means none. Every rank calls it when a checkpoint is
+   * saved; the host gathers the ranks' states to the writer and keeps them in the checkpoint
+   * as "volt_strategy_states": [state of rank 0, state of rank 1, ...]. State that differs
+   * between ranks (each replica's weights and optimizer state in a strategy that does not
+   * keep the replicas equal) belongs here. [main-thread] */
+  volt_error* (*save_state)(struct volt_strategy* self, const volt_state_sink* sink);
+  /* Restores what save_state wrote on this rank (the checkpoint's entry for this global
+   * rank), after the module weights and the optimizer and scheduler states were restored, so
+   * that the strategy may replace them with this rank's own. `state` is borrowed for the
+   * call. The host refuses a checkpoint saved by another number of ranks. [main-thread] */
+  volt_error* (*load_state)(struct volt_strategy* self, const volt_state_view* state);
+  /* After the callbacks' and the module's on_train_start (Lightning's strategy hook), on every
+   * rank. [main-thread] */
+  volt_error* (*on_train_start)(struct volt_strategy* self);
+  /* After the callbacks' and the module's on_train_end, before on_fit_end, on every rank. A
+   * strategy whose replicas differ makes them equal here. [main-thread] */
+  volt_error* (*on_train_end)(struct volt_strategy* self);
+  /* Every rank's `tensor` (borrowed; the same shape on every rank) stacked in rank order
+   * along a new first dimension; *out is a new reference the caller releases. Every rank
+   * calls it. NULL: the host gathers through broadcast, one rank at a time. [main-thread] */
+  volt_error* (*all_gather)(struct volt_strategy* self, volt_tensor* tensor, volt_tensor** out);
 } volt_strategy;
 
 #ifdef __cplusplus

@@ -80,7 +80,8 @@ inline volt_datamodule* adapt(std::shared_ptr<DataModule> o) {
   return &a->table;
 }
 
-inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
+// `has`: the collectives the class implements; the others stay NULL (ABI 1.8: one process).
+inline volt_strategy* adapt(std::shared_ptr<Strategy> o, StrategyCollectives has = {}) {
   using A = Adapter<volt_strategy, Strategy>;
   auto* a = new A(std::move(o));
   a->table.setup_environment = [](volt_strategy* s, volt_strategy_info* out) {
@@ -188,6 +189,25 @@ inline volt_strategy* adapt(std::shared_ptr<Strategy> o) {
   a->table.optimizer_state_shard = [](volt_strategy* s, volt_optimizer* o, const volt_state_sink* sink) {
     return guard([&] { write_state(A::obj(s).optimizer_state_shard(OptimizerRef(o)), sink); });
   };
+  a->table.save_state = [](volt_strategy* s, const volt_state_sink* sink) {
+    return guard([&] { write_state(A::obj(s).state_dict(), sink); });
+  };
+  a->table.load_state = [](volt_strategy* s, const volt_state_view* state) {
+    return guard([&] { A::obj(s).load_state_dict(read_state(state)); });
+  };
+  a->table.on_train_start = [](volt_strategy* s) { return guard([&] { A::obj(s).on_train_start(); }); };
+  a->table.on_train_end = [](volt_strategy* s) { return guard([&] { A::obj(s).on_train_end(); }); };
+  a->table.all_gather = [](volt_strategy* s, volt_tensor* t, volt_tensor** out) {
+    return guard([&] { *out = new_ref(A::obj(s).all_gather(unwrap(t))); });
+  };
+  if (!has.reduce) {
+    a->table.reduce = nullptr;
+    a->table.start_reduce = nullptr;
+    a->table.finish_reduce = nullptr;
+  }
+  if (!has.broadcast) a->table.broadcast = nullptr;
+  if (!has.barrier) a->table.barrier = nullptr;
+  if (!has.all_gather) a->table.all_gather = nullptr;
   return &a->table;
 }
 

@@ -1,15 +1,16 @@
 // volt::Callback: Lightning's Callback hooks. `module()` is the LightningModule being run
-// (valid during a hook).
+// (valid during a hook); log() and the collectives are RunServices' (run_services.hpp).
 #pragma once
 
 #include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/refs.hpp>
+#include <volt/sdk/run_services.hpp>
 
 #include <nlohmann/json.hpp>
 
 namespace volt {
 
-class Callback : public PluginBase {
+class Callback : public RunServices {
  public:
   // Key of this callback's state in checkpoints; default: the plugin id.
   virtual std::string state_key() const { return state_key_; }

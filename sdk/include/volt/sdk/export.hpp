@@ -99,6 +99,8 @@ void* create(const volt_create_args* args) {
   } else if constexpr (kind_of<T>() == VOLT_KIND_CALLBACK) {
     object->set_state_key(T::info().id);
     return adapt(std::shared_ptr<Callback>(object), overridden_hooks<T, Callback>());
+  } else if constexpr (kind_of<T>() == VOLT_KIND_STRATEGY) {
+    return adapt(std::shared_ptr<Strategy>(object), strategy_collectives<T>());
   } else {
     return adapt(std::shared_ptr<typename std::remove_reference_t<decltype(*object)>>(object));
   }

@@ -1,6 +1,7 @@
 // volt::LightningModule: the model, its steps, its optimizers and Lightning's hooks.
 #pragma once
 
+#include <volt/sdk/run_services.hpp>
 #include <volt/sdk/types.hpp>
 
 #include <nlohmann/json.hpp>
@@ -66,7 +67,7 @@ class Optimizers {
 
 // Base class of every LightningModule plugin. Register submodules as with torch::nn::Module;
 // the names they get are the state_dict keys of checkpoints.
-class LightningModule : public torch::nn::Module, public PluginBase {
+class LightningModule : public torch::nn::Module, public RunServices {
  public:
   // --- steps ---
   virtual torch::Tensor training_step(const Batch& batch, int64_t batch_idx) = 0;
@@ -120,37 +121,11 @@ class LightningModule : public torch::nn::Module, public PluginBase {
   virtual void on_validation_model_train() { train(); }
   virtual void on_exception(const std::string& /*message*/) {}
 
-  // --- Lightning's self.log ---
-  void log(const std::string& name, const torch::Tensor& value, const LogOptions& o = {}) {
-    log_impl(name, &value, 0.0, o);
-  }
-  void log(const std::string& name, double value, const LogOptions& o = {}) {
-    log_impl(name, nullptr, value, o);
-  }
-
   // --- hyper-parameters (Lightning's save_hyperparameters) ---
   void save_hyperparameters(nlohmann::json hparams) { hparams_ = std::move(hparams); }
   const nlohmann::json& hparams() const { return hparams_; }
 
  private:
-  void log_impl(const std::string& name, const torch::Tensor* value, double scalar,
-                const LogOptions& o) {
-    volt_log_args a{};
-    a.struct_size = sizeof(a);
-    a.name = name.c_str();
-    a.value = value != nullptr ? borrow(*value) : nullptr;
-    a.scalar = scalar;
-    a.on_step = o.on_step_ ? (*o.on_step_ ? VOLT_TRUE : VOLT_FALSE) : VOLT_DEFAULT;
-    a.on_epoch = o.on_epoch_ ? (*o.on_epoch_ ? VOLT_TRUE : VOLT_FALSE) : VOLT_DEFAULT;
-    a.reduce_fx = static_cast<int32_t>(o.reduce_fx_);
-    a.prog_bar = o.prog_bar_;
-    a.logger = o.logger_;
-    a.sync_dist = o.sync_dist_;
-    a.rank_zero_only = o.rank_zero_only_;
-    a.batch_size = o.batch_size_;
-    detail::check(detail::host().log_metric(context(), &a));
-  }
-
   nlohmann::json hparams_ = nlohmann::json::object();
 };
 

@@ -8,6 +8,7 @@
 #include <torch/nn/utils/clip_grad.h>
 
 #include <memory>
+#include <type_traits>
 
 namespace volt {
 
@@ -138,6 +139,21 @@ class Strategy : public PluginBase {
   // This rank's part of the optimizer's state dict, per-parameter tensors as shard_entry.
   virtual c10::IValue optimizer_state_shard(OptimizerRef optimizer) { return optimizer_state(optimizer); }
 
+  // --- ABI 1.8: the strategy's own state, Lightning's strategy hooks, all_gather ---
+  // This rank's own state for checkpoints: a dict (empty: none). The host keeps every rank's
+  // state, and load_state_dict gets this rank's back on resume, after the module weights and
+  // the optimizer states were restored (so it may replace them with this rank's own).
+  virtual c10::IValue state_dict() {
+    return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
+  }
+  virtual void load_state_dict(const c10::IValue& /*state*/) {}
+  // After the callbacks' and the module's on_train_start / on_train_end, on every rank.
+  virtual void on_train_start() {}
+  virtual void on_train_end() {}
+  // Every rank's `t` stacked along a new first dimension. Not overriding it is fine: the
+  // host then gathers through broadcast.
+  virtual torch::Tensor all_gather(const torch::Tensor& t) { return t.unsqueeze(0); }
+
   // What the host detected; valid from setup_environment on (a host older than ABI 1.3 gives
   // the defaults: one process).
   const ClusterInfo& cluster() const { return cluster_; }
@@ -146,5 +162,30 @@ class Strategy : public PluginBase {
  private:
   ClusterInfo cluster_;
 };
+
+namespace detail {
+
+// Which collectives a Strategy class implements, found at compile time as for hooks
+// (hook_overrides.hpp): `&T::reduce` names Strategy's member unless T, or a class between, overrides
+// it. The C table leaves the others NULL, so that the host knows a strategy that only ever
+// runs one process, and refuses it when it runs several.
+struct StrategyCollectives {
+  bool reduce = true;
+  bool broadcast = true;
+  bool barrier = true;
+  bool all_gather = true;
+};
+
+template <class T>
+constexpr StrategyCollectives strategy_collectives() {
+  StrategyCollectives c;
+  c.reduce = !std::is_same_v<decltype(&T::reduce), decltype(&Strategy::reduce)>;
+  c.broadcast = !std::is_same_v<decltype(&T::broadcast), decltype(&Strategy::broadcast)>;
+  c.barrier = !std::is_same_v<decltype(&T::barrier), decltype(&Strategy::barrier)>;
+  c.all_gather = !std::is_same_v<decltype(&T::all_gather), decltype(&Strategy::all_gather)>;
+  return c;
+}
+
+}  // namespace detail
 
 }  // namespace volt

@@ -10,7 +10,7 @@
 // Accumulation steps (sync = false) skip all of it: gradients only accumulate locally.
 #pragma once
 
-#include "../collectives/collectives.hpp"
+#include <volt/sdk/distributed/process_group.hpp>
 
 #include <volt/sdk/torch_core.hpp>
 
@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace volt::strategies::ddp {
+namespace volt::distributed {
 
 struct ReducerOptions {
   int64_t bucket_cap_bytes = 25 * 1024 * 1024;
@@ -35,7 +35,7 @@ struct ReducerOptions {
 
 class GradientReducer {
  public:
-  GradientReducer(Collectives& group, std::vector<std::pair<std::string, torch::Tensor>> params,
+  GradientReducer(ProcessGroup& group, std::vector<std::pair<std::string, torch::Tensor>> params,
                   ReducerOptions options);
   ~GradientReducer();
   GradientReducer(const GradientReducer&) = delete;
@@ -82,7 +82,7 @@ class GradientReducer {
   void launch(Bucket& b);
   bool divides_before_sum(const Bucket& b) const;
 
-  Collectives& group_;
+  ProcessGroup& group_;
   ReducerOptions options_;
   std::vector<Slot> slots_;
   std::vector<Bucket> buckets_;
@@ -96,4 +96,4 @@ class GradientReducer {
   std::vector<int64_t> all_reduce_ns_;  // per synchronised step, without overlap
 };
 
-}  // namespace volt::strategies::ddp
+}  // namespace volt::distributed

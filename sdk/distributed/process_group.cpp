@@ -1,4 +1,6 @@
-#include "collectives.hpp"
+// The Gloo backend of ProcessGroup: the TCPStore rendezvous and the c10d Gloo group, with the
+// network interface chosen for one node (loopback) or several (the address towards MASTER_ADDR).
+#include <volt/sdk/distributed/process_group.hpp>
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -10,7 +12,7 @@
 
 #include <cstring>
 
-namespace volt::strategies {
+namespace volt::distributed {
 
 namespace {
 
@@ -65,9 +67,9 @@ class GlooWork final : public PendingWork {
   std::string label_;
 };
 
-class GlooCollectives final : public Collectives {
+class GlooProcessGroup final : public ProcessGroup {
  public:
-  GlooCollectives(c10::intrusive_ptr<c10d::Store> store,
+  GlooProcessGroup(c10::intrusive_ptr<c10d::Store> store,
                   c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int32_t rank, int32_t size,
                   std::string label)
       : store_(std::move(store)), group_(std::move(group)), rank_(rank), size_(size),
@@ -75,6 +77,7 @@ class GlooCollectives final : public Collectives {
 
   int32_t rank() const override { return rank_; }
   int32_t world_size() const override { return size_; }
+  std::string backend() const override { return "gloo"; }
 
   std::unique_ptr<PendingWork> all_reduce_async(at::Tensor& t, Reduce op) override {
     std::vector<at::Tensor> tensors{t};
@@ -116,7 +119,7 @@ class GlooCollectives final : public Collectives {
 
 }  // namespace
 
-std::unique_ptr<Collectives> Collectives::connect(const RendezvousOptions& o) {
+std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) {
   std::string where = o.main_address + ":" + std::to_string(o.main_port);
   c10::intrusive_ptr<c10d::Store> store;
   try {
@@ -141,7 +144,7 @@ std::unique_ptr<Collectives> Collectives::connect(const RendezvousOptions& o) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
           o.single_node ? std::string("127.0.0.1") : local_address_towards(o.label, o.main_address, o.main_port)));
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank, o.world_size, options);
-    return std::make_unique<GlooCollectives>(store, std::move(group), o.rank, o.world_size,
+    return std::make_unique<GlooProcessGroup>(store, std::move(group), o.rank, o.world_size,
                                              o.label);
   } catch (const Error&) {
     throw;
@@ -154,21 +157,4 @@ std::unique_ptr<Collectives> Collectives::connect(const RendezvousOptions& o) {
   }
 }
 
-PendingAllReduce::PendingAllReduce(Collectives& group, const at::Tensor& t, Reduce op)
-    : buffer_(t.detach().clone().contiguous()), op_(op), world_size_(group.world_size()) {
-  work_ = group.all_reduce_async(buffer_, op);
-}
-
-torch::Tensor PendingAllReduce::wait() {
-  if (work_) {
-    work_->wait();
-    work_.reset();
-    if (op_ == Reduce::Mean) {
-      if (!buffer_.is_floating_point()) buffer_ = buffer_.to(at::kDouble);
-      buffer_.div_(world_size_);
-    }
-  }
-  return buffer_;
-}
-
-}  // namespace volt::strategies
+}  // namespace volt::distributed

@@ -1,10 +1,17 @@
-// What the ddp and fsdp strategies share: one process per device, meeting in a c10d group
-// (collectives.hpp) at setup_environment; every replica starting from rank 0's weights and
-// buffers; batches moved to the rank's device; self.log's reductions, broadcasts and
-// barriers over the group. Without a group (one process) each of these does nothing.
+// volt::distributed::DataParallelStrategy: the base of a strategy with one process per device
+// and a replica (or a shard) of the model in each, as the shipped ddp and fsdp are. It gives:
+//  - setup_environment: the rendezvous of the ranks the host detected, over a ProcessGroup
+//    (process_group.hpp), and the rank's device (cuda:<local rank> or cpu);
+//  - setup_module: the same-model check across ranks, then rank 0's parameters and buffers
+//    broadcast to every replica (DDP's _sync_module_states);
+//  - batch_to_device, and reduce / start_reduce / broadcast / barrier over the group, which
+//    self.log(sync_dist=True), the stop decisions and the checkpoints use.
+// A derived strategy adds what happens to gradients (backward, optimizer_step) and reaches the
+// group through group(). With one process there is no group and each collective is the
+// identity.
 #pragma once
 
-#include "collectives.hpp"
+#include <volt/sdk/distributed/process_group.hpp>
 
 #include <volt/sdk/strategy.hpp>
 
@@ -12,7 +19,7 @@
 #include <memory>
 #include <string>
 
-namespace volt::strategies {
+namespace volt::distributed {
 
 class DataParallelStrategy : public Strategy {
  public:
@@ -28,9 +35,10 @@ class DataParallelStrategy : public Strategy {
   std::unique_ptr<PendingReduce> start_reduce(const torch::Tensor& t, Reduce op) override;
   torch::Tensor broadcast(const torch::Tensor& t, int32_t src) override;
   void barrier(const std::string& name) override;
+  torch::Tensor all_gather(const torch::Tensor& t) override;
 
  protected:
-  Collectives* group() const { return group_.get(); }  // null for one process
+  ProcessGroup* group() const { return group_.get(); }  // null for one process
   const torch::Device& device() const { return device_; }
   int32_t rank() const { return rank_; }
   int32_t world_size() const { return world_; }
@@ -44,7 +52,7 @@ class DataParallelStrategy : public Strategy {
   torch::Device device_{torch::kCPU};
   int32_t rank_ = 0;
   int32_t world_ = 1;
-  std::unique_ptr<Collectives> group_;
+  std::unique_ptr<ProcessGroup> group_;
 };
 
-}  // namespace volt::strategies
+}  // namespace volt::distributed

@@ -1,6 +1,7 @@
-#include "data_parallel.hpp"
+// The data-parallel base: one replica per process, started from rank 0's state.
+#include <volt/sdk/distributed/data_parallel.hpp>
 
-namespace volt::strategies {
+namespace volt::distributed {
 
 StrategyInfo DataParallelStrategy::setup_environment() {
   const ClusterInfo& c = cluster();
@@ -14,17 +15,7 @@ StrategyInfo DataParallelStrategy::setup_environment() {
   info.root_device = device_.str();
   rank_ = c.global_rank;
   world_ = c.world_size;
-  if (c.world_size > 1) {
-    RendezvousOptions r;
-    r.label = label_;
-    r.main_address = c.main_address;
-    r.main_port = c.main_port;
-    r.rank = c.global_rank;
-    r.world_size = c.world_size;
-    r.single_node = c.num_nodes <= 1;
-    r.timeout = timeout_;
-    group_ = Collectives::connect(r);
-  }
+  if (c.world_size > 1) group_ = ProcessGroup::connect(rendezvous_options(c, label_, timeout_));
   return info;
 }
 
@@ -77,8 +68,13 @@ torch::Tensor DataParallelStrategy::broadcast(const torch::Tensor& t, int32_t sr
   return out;
 }
 
+torch::Tensor DataParallelStrategy::all_gather(const torch::Tensor& t) {
+  if (!group_) return t.detach().unsqueeze(0);
+  return group_->all_gather(t);
+}
+
 void DataParallelStrategy::barrier(const std::string& /*name*/) {
   if (group_) group_->barrier();
 }
 
-}  // namespace volt::strategies
+}  // namespace volt::distributed

@@ -1,11 +1,11 @@
-#include "gradient_reducer.hpp"
+#include <volt/sdk/distributed/gradient_reducer.hpp>
 
 #include <torch/csrc/autograd/function_hook.h>
 
 #include <algorithm>
 #include <chrono>
 
-namespace volt::strategies::ddp {
+namespace volt::distributed {
 
 // Runs after a parameter's gradient was accumulated into .grad (AccumulateGrad's post hook,
 // where PyTorch's DDP reducer hooks in too). Does nothing once the reducer is gone.
@@ -31,7 +31,7 @@ class ReadyHook final : public torch::autograd::FunctionPostHook {
   size_t slot_;
 };
 
-GradientReducer::GradientReducer(Collectives& group,
+GradientReducer::GradientReducer(ProcessGroup& group,
                                  std::vector<std::pair<std::string, torch::Tensor>> params,
                                  ReducerOptions options)
     : group_(group), options_(options), alive_(std::make_shared<bool>(true)) {
@@ -223,4 +223,4 @@ void GradientReducer::finish() {
         std::chrono::duration_cast<std::chrono::nanoseconds>(end - reduce_start).count() - copy_back_ns);
 }
 
-}  // namespace volt::strategies::ddp
+}  // namespace volt::distributed

@@ -1,0 +1,109 @@
+// A strategy's own state in checkpoints and its Lightning hooks (ABI 1.8). Each rank's
+// save_state is gathered to every rank (so that rank 0 writes them all into one file, and each
+// rank's part of a sharded checkpoint carries them too) and stored as
+// checkpoint["volt_strategy_states"][rank]; on resume each rank gets its own entry back.
+#include "trainer/trainer.hpp"
+
+#include "runtime/log.hpp"
+
+#include <volt/sdk/state_codec.hpp>
+
+#include <torch/serialize.h>
+
+namespace volt::host {
+
+namespace {
+
+constexpr const char* kStrategyStatesKey = "volt_strategy_states";
+
+bool empty_state(const c10::IValue& v) {
+  return v.isNone() || (v.isGenericDict() && v.toGenericDict().empty());
+}
+
+}  // namespace
+
+std::optional<c10::IValue> Trainer::gather_strategy_states() {
+  auto save = c_.strategy.optional(&volt_strategy::save_state,
+                                    VOLT_FIELD_END(volt_strategy, save_state));
+  if (save == nullptr) return std::nullopt;
+  volt::StateCollector collected;
+  c_.strategy.check(save(c_.strategy.get(), collected.sink()), "save_state");
+  c10::IValue mine;
+  try {
+    mine = collected.value();
+  } catch (const Error& e) {
+    throw Error(e.code(), c_.strategy.label() + " (save_state): " + e.what());
+  }
+  c10::impl::GenericList states(c10::AnyType::get());
+  bool any = !empty_state(mine);
+  if (info_.world_size <= 1) {
+    states.push_back(mine);
+  } else {
+    // One rank after another: each state travels as the bytes torch.save would write.
+    std::vector<char> bytes = torch::pickle_save(mine);
+    std::string own(bytes.begin(), bytes.end());
+    for (int32_t r = 0; r < info_.world_size; ++r) {
+      if (r == info_.global_rank) {
+        broadcast_bytes(own, r);
+        states.push_back(mine);
+        continue;
+      }
+      std::string got = broadcast_bytes("", r);
+      c10::IValue state = torch::pickle_load(std::vector<char>(got.begin(), got.end()));
+      any = any || !empty_state(state);
+      states.push_back(state);
+    }
+  }
+  if (!any) return std::nullopt;  // Lightning keeps empty states out of checkpoints too
+  return c10::IValue(states);
+}
+
+void Trainer::restore_strategy_state(const CheckpointFile& ckpt) {
+  const c10::IValue* saved = ckpt.find(kStrategyStatesKey);
+  if (saved == nullptr) return;
+  if (!saved->isList())
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT, "checkpoint " + ckpt.name() + ": '" +
+                                                 kStrategyStatesKey + "' is not a list");
+  auto load = c_.strategy.optional(&volt_strategy::load_state,
+                                   VOLT_FIELD_END(volt_strategy, load_state));
+  if (load == nullptr) {
+    log::warning(c_.strategy.label(), ": checkpoint ", ckpt.name(),
+                 " holds a strategy's per-rank state, which this strategy cannot load; each "
+                 "rank continues from the checkpoint's model and optimizer state");
+    return;
+  }
+  const auto& states = saved->toListRef();
+  if (static_cast<int64_t>(states.size()) != info_.world_size)
+    throw Error(VOLT_ERROR_FAILED_PRECONDITION,
+                "checkpoint " + ckpt.name() + " holds the strategy state of " +
+                    std::to_string(states.size()) + " ranks, but " + c_.strategy.label() +
+                    " runs " + std::to_string(info_.world_size) +
+                    ": resume with the same number of processes");
+  const c10::IValue& state = states[static_cast<size_t>(info_.global_rank)];
+  std::optional<volt::StateView> view;
+  try {
+    view.emplace(state);
+  } catch (const Error& e) {
+    throw Error(e.code(), c_.strategy.label() + " (load_state): the checkpoint's state cannot be "
+                                                "passed on: " + e.what());
+  }
+  c_.strategy.check(load(c_.strategy.get(), view->get()), "load_state");
+}
+
+void Trainer::call_strategy_hook(int32_t hook) {
+  using Fn = volt_error* (*)(volt_strategy*);
+  Fn fn = nullptr;
+  const char* name = "";
+  if (hook == VOLT_HOOK_ON_TRAIN_START) {
+    fn = c_.strategy.optional(&volt_strategy::on_train_start,
+                              VOLT_FIELD_END(volt_strategy, on_train_start));
+    name = "on_train_start";
+  } else if (hook == VOLT_HOOK_ON_TRAIN_END) {
+    fn = c_.strategy.optional(&volt_strategy::on_train_end,
+                              VOLT_FIELD_END(volt_strategy, on_train_end));
+    name = "on_train_end";
+  }
+  if (fn != nullptr) c_.strategy.check(fn(c_.strategy.get()), name);
+}
+
+}  // namespace volt::host
