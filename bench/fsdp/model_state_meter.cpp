@@ -69,7 +69,7 @@ class ModelStateMeter : public Callback {
     size_t count = detail::host().optimizer_count(context());
     for (size_t i = 0; i < count; ++i) {
       volt_optimizer_info info{};
-      info.struct_size = sizeof(info);
+      info.struct_size = volt::abi_size(&info);
       if (!detail::host().optimizer_info(context(), i, &info)) continue;
       o += add_tensors(state, state_dict_of(OptimizerRef(const_cast<volt_optimizer*>(info.optimizer))));
     }

@@ -97,7 +97,7 @@ static volt_error* create(size_t index, const volt_create_args* args, void** out
     return e;
   }
   fputs("step\tname\tvalue\n", t->file);
-  t->table.struct_size = sizeof t->table;
+  t->table.struct_size = VOLT_LOGGER_SIZE;
   t->table.impl = t;
   t->table.destroy = tsv_destroy;
   t->table.log_dir = tsv_log_dir;

@@ -107,7 +107,7 @@ volt_error* log_metric(volt_host_context* ctx, const volt_log_args* args) {
 void trainer_state(const volt_host_context* ctx, volt_trainer_state* out) {
   if (out == nullptr) return;
   volt_trainer_state s{};
-  s.struct_size = sizeof(s);
+  s.struct_size = volt::abi_size(&s);
   s.max_epochs = -1;
   s.max_steps = -1;
   s.world_size = 1;
@@ -144,7 +144,7 @@ size_t optimizer_count(const volt_host_context* ctx) {
 bool optimizer_info(const volt_host_context* ctx, size_t index, volt_optimizer_info* out) {
   if (ctx == nullptr || ctx->services == nullptr || out == nullptr) return false;
   volt_optimizer_info info{};
-  info.struct_size = sizeof(info);
+  info.struct_size = volt::abi_size(&info);
   if (!ctx->services->optimizer_info(index, info)) return false;
   size_t caller_size = out->struct_size;
   std::memcpy(out, &info, caller_size < sizeof(info) ? caller_size : sizeof(info));
@@ -198,7 +198,7 @@ std::atomic<bool>& cancel_flag() {
 const volt_host_api* host_api() {
   static const volt_host_api api = [] {
     volt_host_api a{};
-    a.struct_size = sizeof(a);
+    a.struct_size = volt::abi_size(&a);
     a.abi_major = VOLT_ABI_MAJOR;
     a.abi_minor = VOLT_ABI_MINOR;
     a.host_version = VOLT_SDK_VERSION;

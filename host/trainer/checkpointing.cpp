@@ -57,8 +57,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
 
   if (sharded) {
     // This rank's part (ABI 1.6): tensors it holds whole, and shard entries.
-    auto shard = c_.strategy.optional(&volt_strategy::module_state_shard,
-                                      VOLT_FIELD_END(volt_strategy, module_state_shard));
+    auto shard = c_.strategy->module_state_shard;
     if (shard == nullptr)
       throw Error(VOLT_ERROR_UNIMPLEMENTED, c_.strategy.label() +
                                                 " saves sharded checkpoints but has no module_state_shard");
@@ -87,9 +86,8 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
     Dict callbacks = new_dict();
     for (auto& cb : c_.callbacks) {
       c10::IValue state;
-      auto save = cb.optional(&volt_callback::save_state, VOLT_FIELD_END(volt_callback, save_state));
-      auto state_json = cb.optional(&volt_callback::state_json,
-                                    VOLT_FIELD_END(volt_callback, state_json));
+      auto save = cb->save_state;
+      auto state_json = cb->state_json;
       if (save != nullptr) {
         state = plugin_state(cb.get(), save, cb.label(), "save_state");
       } else if (state_json != nullptr) {
@@ -108,8 +106,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
     ck.insert("callbacks", callbacks);
 
     // Lightning: checkpoint[type(precision_plugin).__qualname__] = its state_dict, when not empty.
-    auto save_precision = c_.precision.optional(&volt_precision::save_state,
-                                                VOLT_FIELD_END(volt_precision, save_state));
+    auto save_precision = c_.precision->save_state;
     if (save_precision != nullptr) {
       c10::IValue state = plugin_state(c_.precision.get(), save_precision, c_.precision.label(),
                                        "save_state");
@@ -122,18 +119,15 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
     // A sharding strategy gathers the shards (ABI 1.5; every rank takes part), or gives this
     // rank's part for a sharded checkpoint (ABI 1.6).
     auto strategy_state =
-        sharded ? c_.strategy.optional(&volt_strategy::optimizer_state_shard,
-                                       VOLT_FIELD_END(volt_strategy, optimizer_state_shard))
-                : c_.strategy.optional(&volt_strategy::optimizer_state,
-                                       VOLT_FIELD_END(volt_strategy, optimizer_state));
+        sharded ? c_.strategy->optimizer_state_shard
+                : c_.strategy->optimizer_state;
     const char* strategy_state_name = sharded ? "optimizer_state_shard" : "optimizer_state";
     // A shard without its pieces marked would be consolidated from rank 0's part alone.
     if (sharded && strategy_state == nullptr && !optimizers_.empty())
       throw Error(VOLT_ERROR_UNIMPLEMENTED, c_.strategy.label() +
                                                 " saves sharded checkpoints but has no optimizer_state_shard");
     for (auto& slot : optimizers_) {
-      if (slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, save_state) &&
-          slot.optimizer->save_state != nullptr) {
+      if (slot.optimizer_fns.save_state != nullptr) {
         if (strategy_state != nullptr)
           optimizers.push_back(plugin_state(
               c_.strategy.get(),
@@ -142,7 +136,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
               },
               c_.strategy.label(), strategy_state_name));
         else
-          optimizers.push_back(plugin_state(slot.optimizer, slot.optimizer->save_state,
+          optimizers.push_back(plugin_state(slot.optimizer, slot.optimizer_fns.save_state,
                                              c_.module.label(), "optimizer save_state"));
       } else {
         log::warning(c_.module.label(),
@@ -151,9 +145,8 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
         optimizers.push_back(new_dict());
       }
       if (slot.scheduler == nullptr) continue;
-      if (slot.scheduler->struct_size >= VOLT_FIELD_END(volt_lr_scheduler, save_state) &&
-          slot.scheduler->save_state != nullptr)
-        schedulers.push_back(plugin_state(slot.scheduler, slot.scheduler->save_state,
+      if (slot.scheduler_fns.save_state != nullptr)
+        schedulers.push_back(plugin_state(slot.scheduler, slot.scheduler_fns.save_state,
                                            c_.module.label(), "lr_scheduler save_state"));
       else
         schedulers.push_back(new_dict());
@@ -171,8 +164,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
     ck.insert("hparams_name", std::string("kwargs"));
     ck.insert("hyper_parameters", *hp);
   }
-  auto data_hp = c_.data.optional(&volt_datamodule::hparams_json,
-                                  VOLT_FIELD_END(volt_datamodule, hparams_json));
+  auto data_hp = c_.data->hparams_json;
   if (data_hp != nullptr)
     if (auto hp = hparams_of(data_hp(c_.data.get()))) {
       ck.insert("datamodule_hparams_name", std::string("kwargs"));
@@ -182,8 +174,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
 }
 
 bool Trainer::saves_sharded() const {
-  auto sharded = c_.strategy.optional(&volt_strategy::saves_sharded,
-                                      VOLT_FIELD_END(volt_strategy, saves_sharded));
+  auto sharded = c_.strategy->saves_sharded;
   return sharded != nullptr && sharded(c_.strategy.get());
 }
 

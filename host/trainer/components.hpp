@@ -1,6 +1,7 @@
 // Owning wrappers around plugin instances, and the host's view of a batch.
 #pragma once
 
+#include "plugin/table_completion.hpp"
 #include "runtime/host_api.hpp"
 
 #include <volt/sdk/core.hpp>
@@ -12,43 +13,38 @@
 namespace volt::host {
 
 // One plugin instance: its C table, its context, and the label that prefixes its errors.
-// Destroying it calls the table's destroy(); the context outlives that call.
+// Destroying it calls the table's destroy(); the context outlives that call. `->` reads the
+// table completed to this host's ABI (plugin/table_completion.hpp): a function of a later
+// minor than the plugin's is NULL there. get() is the plugin's own table, the `self` of calls.
 template <class Table>
 class Instance {
  public:
   Instance() = default;
   Instance(Table* table, std::unique_ptr<volt_host_context> context)
-      : table_(table), context_(std::move(context)) {}
-  Instance(Instance&& o) noexcept : table_(o.table_), context_(std::move(o.context_)) {
+      : table_(table), fns_(complete_table(table)), context_(std::move(context)) {}
+  Instance(Instance&& o) noexcept : table_(o.table_), fns_(o.fns_), context_(std::move(o.context_)) {
     o.table_ = nullptr;
   }
   Instance& operator=(Instance&& o) noexcept {
     if (this != &o) {
       reset();
       table_ = o.table_;
+      fns_ = o.fns_;
       context_ = std::move(o.context_);
       o.table_ = nullptr;
     }
     return *this;
   }
   ~Instance() { reset(); }
-
   void reset() {
-    if (table_ != nullptr) table_->destroy(table_);
+    if (table_ != nullptr) fns_.destroy(table_);
     table_ = nullptr;
   }
   Table* get() const { return table_; }
-  Table* operator->() const { return table_; }
+  const Table* operator->() const { return &fns_; }
   explicit operator bool() const { return table_ != nullptr; }
   const std::string& label() const { return context_->label; }
   volt_host_context* context() const { return context_.get(); }
-
-  // Reads an optional function pointer: NULL when the plugin's struct is too old to have it.
-  template <class Field>
-  Field optional(Field Table::*field, size_t field_end) const {
-    return table_->struct_size >= field_end ? table_->*field : nullptr;
-  }
-
   // Throws volt::Error prefixed with the label when `error` is set.
   void check(volt_error* error, const char* what) const {
     if (error != nullptr) check_plugin(error, label(), what);  // inline: a step makes ~20 calls
@@ -56,6 +52,7 @@ class Instance {
 
  private:
   Table* table_ = nullptr;
+  Table fns_{};
   std::unique_ptr<volt_host_context> context_;
 };
 
@@ -66,8 +63,6 @@ using PrecisionInstance = Instance<volt_precision>;
 using LoggerInstance = Instance<volt_logger>;
 using CallbackInstance = Instance<volt_callback>;
 
-// VOLT_STRUCT_SIZE for use with Instance::optional.
-#define VOLT_FIELD_END(type, field) VOLT_STRUCT_SIZE(type, field)
 
 // The tensors of one batch as handles the host owns (new references).
 class HostBatch {

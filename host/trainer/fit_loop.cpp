@@ -201,13 +201,13 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
   ++progress_.batch.total.started, ++progress_.batch.current.started;
 
   volt_step_args step{};
-  step.struct_size = sizeof(step);
+  step.struct_size = volt::abi_size(&step);
   step.step = VOLT_STEP_TRAINING;
   step.batch = batch.data();
   step.batch_len = batch.size();
   step.batch_idx = batch_idx;
   volt_step_result result{};
-  result.struct_size = sizeof(result);
+  result.struct_size = volt::abi_size(&result);
 
   int64_t accumulate = options_.accumulate_grad_batches;
   bool first_of_window = batch_idx % accumulate == 0;
@@ -324,8 +324,7 @@ void Trainer::clip_gradients(volt_optimizer* optimizer) {
     return;
   }
   // A sharding strategy sees every rank's shard (ABI 1.5); the norm is the unsharded model's.
-  auto by_norm = c_.strategy.optional(&volt_strategy::clip_grad_norm,
-                                      VOLT_FIELD_END(volt_strategy, clip_grad_norm));
+  auto by_norm = c_.strategy->clip_grad_norm;
   if (by_norm != nullptr)
     c_.strategy.check(by_norm(c_.strategy.get(), optimizer, *options_.gradient_clip_val, 2.0, nullptr),
                       "clip_grad_norm");

@@ -14,7 +14,7 @@ using HookSet = volt::detail::HookSet;
 
 template <class Table>
 HookSet implemented_hooks(const Instance<Table>& plugin) {
-  auto implements = plugin.optional(&Table::implements_hook, VOLT_FIELD_END(Table, implements_hook));
+  auto implements = plugin->implements_hook;
   if (implements == nullptr) return HookSet::all();
   HookSet hooks;
   for (int32_t hook = 0; hook < HookSet::kIds; ++hook) hooks.set(hook, implements(plugin.get(), hook));

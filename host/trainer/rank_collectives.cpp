@@ -28,7 +28,7 @@ void Trainer::check_strategy_collectives() const {
     if (!present) missing += std::string(missing.empty() ? "" : ", ") + name;
   };
   note(c_.strategy->reduce != nullptr, "reduce");
-  note(c_.strategy.optional(&volt_strategy::broadcast, VOLT_FIELD_END(volt_strategy, broadcast)) != nullptr,
+  note(c_.strategy->broadcast != nullptr,
        "broadcast");
   note(c_.strategy->barrier != nullptr, "barrier");
   if (missing.empty()) return;
@@ -52,8 +52,7 @@ at::Tensor Trainer::broadcast_over_ranks(const at::Tensor& v, int32_t src) {
     throw Error(VOLT_ERROR_INVALID_ARGUMENT, "broadcast: source rank " + std::to_string(src) +
                                                  " is not one of the " +
                                                  std::to_string(info_.world_size) + " ranks");
-  auto broadcast = c_.strategy.optional(&volt_strategy::broadcast,
-                                        VOLT_FIELD_END(volt_strategy, broadcast));
+  auto broadcast = c_.strategy->broadcast;
   if (broadcast == nullptr) return v;
   volt_tensor* out = nullptr;
   c_.strategy.check(broadcast(c_.strategy.get(), volt::borrow(v), src, &out), "broadcast");
@@ -62,8 +61,7 @@ at::Tensor Trainer::broadcast_over_ranks(const at::Tensor& v, int32_t src) {
 
 at::Tensor Trainer::all_gather_over_ranks(const at::Tensor& v) {
   if (info_.world_size <= 1) return v.detach().unsqueeze(0);
-  auto gather = c_.strategy.optional(&volt_strategy::all_gather,
-                                     VOLT_FIELD_END(volt_strategy, all_gather));
+  auto gather = c_.strategy->all_gather;
   if (gather != nullptr) {
     volt_tensor* out = nullptr;
     c_.strategy.check(gather(c_.strategy.get(), volt::borrow(v), &out), "all_gather");

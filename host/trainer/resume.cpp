@@ -26,8 +26,7 @@ std::optional<CheckpointFile> Trainer::read_ckpt_path(const std::optional<std::s
                                                      : fs::path(options_.default_root_dir);
   where.log_dir = log_dir_;
   for (auto& cb : c_.callbacks) {
-    auto state_json = cb.optional(&volt_callback::state_json,
-                                  VOLT_FIELD_END(volt_callback, state_json));
+    auto state_json = cb->state_json;
     const char* text = state_json != nullptr ? state_json(cb.get()) : nullptr;
     if (text != nullptr) where.callback_states.emplace_back(text);
   }
@@ -85,13 +84,12 @@ void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
   for (auto& cb : c_.callbacks) {
     auto it = states.find(c10::IValue(std::string(cb->state_key(cb.get()))));
     if (it == states.end()) continue;
-    auto load = cb.optional(&volt_callback::load_state, VOLT_FIELD_END(volt_callback, load_state));
+    auto load = cb->load_state;
     if (load != nullptr) {
       load_plugin_state(cb.get(), load, it->value(), cb.label(), "load_state");
       continue;
     }
-    auto load_json = cb.optional(&volt_callback::load_state_json,
-                                 VOLT_FIELD_END(volt_callback, load_state_json));
+    auto load_json = cb->load_state_json;
     if (load_json == nullptr) {
       log::warning(cb.label(), ": the checkpoint has state for it, but it cannot load state");
       continue;
@@ -106,8 +104,7 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
   // Lightning restores the precision plugin's state first (restore_precision_plugin_state).
   std::string precision_key = precision_state_key();
   if (const c10::IValue* state = ckpt.find(precision_key)) {
-    auto load = c_.precision.optional(&volt_precision::load_state,
-                                      VOLT_FIELD_END(volt_precision, load_state));
+    auto load = c_.precision->load_state;
     if (load == nullptr)
       throw Error(VOLT_ERROR_FAILED_PRECONDITION,
                   "checkpoint " + ckpt.name() + " holds precision state under '" + precision_key +
@@ -157,11 +154,9 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
   for (size_t i = 0; i < optimizers_.size(); ++i) {
     OptimizerSlot& slot = optimizers_[i];
     const c10::IValue& state = list_entry(ckpt, "optimizer_states", optimizers_.size(), i);
-    bool can_load = slot.optimizer->struct_size >= VOLT_FIELD_END(volt_optimizer, load_state) &&
-                    slot.optimizer->load_state != nullptr;
+    bool can_load = slot.optimizer_fns.load_state != nullptr;
     // A sharding strategy keeps each rank's part (ABI 1.5).
-    auto strategy_load = c_.strategy.optional(&volt_strategy::load_optimizer_state,
-                                              VOLT_FIELD_END(volt_strategy, load_optimizer_state));
+    auto strategy_load = c_.strategy->load_optimizer_state;
     if (empty_dict(state) || !can_load)
       log::warning(c_.module.label(), ": optimizer ", i, " state not restored (",
                    can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0", ")");
@@ -172,13 +167,12 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
                         },
                         state, c_.strategy.label(), "load_optimizer_state");
     else
-      load_plugin_state(slot.optimizer, slot.optimizer->load_state, state, c_.module.label(),
+      load_plugin_state(slot.optimizer, slot.optimizer_fns.load_state, state, c_.module.label(),
                    "optimizer load_state");
     if (slot.scheduler == nullptr) continue;
     const c10::IValue& sched = list_entry(ckpt, "lr_schedulers", scheduler_count, s++);
-    if (slot.scheduler->struct_size >= VOLT_FIELD_END(volt_lr_scheduler, load_state) &&
-        slot.scheduler->load_state != nullptr)
-      load_plugin_state(slot.scheduler, slot.scheduler->load_state, sched, c_.module.label(),
+    if (slot.scheduler_fns.load_state != nullptr)
+      load_plugin_state(slot.scheduler, slot.scheduler_fns.load_state, sched, c_.module.label(),
                    "lr_scheduler load_state");
   }
 

@@ -23,8 +23,7 @@ bool empty_state(const c10::IValue& v) {
 }  // namespace
 
 std::optional<c10::IValue> Trainer::gather_strategy_states() {
-  auto save = c_.strategy.optional(&volt_strategy::save_state,
-                                    VOLT_FIELD_END(volt_strategy, save_state));
+  auto save = c_.strategy->save_state;
   if (save == nullptr) return std::nullopt;
   volt::StateCollector collected;
   c_.strategy.check(save(c_.strategy.get(), collected.sink()), "save_state");
@@ -64,8 +63,7 @@ void Trainer::restore_strategy_state(const CheckpointFile& ckpt) {
   if (!saved->isList())
     throw Error(VOLT_ERROR_INVALID_ARGUMENT, "checkpoint " + ckpt.name() + ": '" +
                                                  kStrategyStatesKey + "' is not a list");
-  auto load = c_.strategy.optional(&volt_strategy::load_state,
-                                   VOLT_FIELD_END(volt_strategy, load_state));
+  auto load = c_.strategy->load_state;
   if (load == nullptr) {
     log::warning(c_.strategy.label(), ": checkpoint ", ckpt.name(),
                  " holds a strategy's per-rank state, which this strategy cannot load; each "
@@ -95,12 +93,10 @@ void Trainer::call_strategy_hook(int32_t hook) {
   Fn fn = nullptr;
   const char* name = "";
   if (hook == VOLT_HOOK_ON_TRAIN_START) {
-    fn = c_.strategy.optional(&volt_strategy::on_train_start,
-                              VOLT_FIELD_END(volt_strategy, on_train_start));
+    fn = c_.strategy->on_train_start;
     name = "on_train_start";
   } else if (hook == VOLT_HOOK_ON_TRAIN_END) {
-    fn = c_.strategy.optional(&volt_strategy::on_train_end,
-                              VOLT_FIELD_END(volt_strategy, on_train_end));
+    fn = c_.strategy->on_train_end;
     name = "on_train_end";
   }
   if (fn != nullptr) c_.strategy.check(fn(c_.strategy.get()), name);

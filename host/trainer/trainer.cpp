@@ -17,8 +17,7 @@ namespace {
 constexpr size_t kMaxBatchTensors = 16;
 
 bool callback_is_monitoring(const CallbackInstance& cb) {
-  auto fn = cb.optional(&volt_callback::is_monitoring,
-                        VOLT_FIELD_END(volt_callback, is_monitoring));
+  auto fn = cb->is_monitoring;
   return fn != nullptr && fn(cb.get());
 }
 
@@ -47,7 +46,7 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
   module_hooks_ = implemented_hooks(c_.module);
   // The strategy gets the detected cluster environment and answers with the ranks it runs.
   const ClusterEnvironment& cluster = options_.cluster;
-  info_.struct_size = sizeof(info_);
+  info_.struct_size = volt::abi_size(&info_);
   info_.global_rank = static_cast<int32_t>(cluster.global_rank);
   info_.local_rank = static_cast<int32_t>(cluster.local_rank);
   info_.node_rank = static_cast<int32_t>(cluster.node_rank);
@@ -70,8 +69,7 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
     if (dir != nullptr) log_dir_ = dir;
   }
   if (info_.world_size > 1) share_log_dir();
-  auto automatic = c_.module.optional(&volt_module::automatic_optimization,
-                                      VOLT_FIELD_END(volt_module, automatic_optimization));
+  auto automatic = c_.module->automatic_optimization;
   automatic_optimization_ = automatic == nullptr || automatic(c_.module.get());
 }
 
@@ -114,8 +112,7 @@ std::string Trainer::progress_bar_metrics_json() const {
 }
 
 std::string Trainer::precision_state_key() const {
-  auto key = c_.precision.optional(&volt_precision::state_key,
-                                   VOLT_FIELD_END(volt_precision, state_key));
+  auto key = c_.precision->state_key;
   const char* text = key != nullptr ? key(c_.precision.get()) : nullptr;
   return text != nullptr && *text != '\0' ? text : "PrecisionPlugin";
 }
@@ -209,10 +206,8 @@ class FinishedSum final : public PendingSum {
 std::unique_ptr<PendingSum> Trainer::start_request_sum(const RequestCounts& counts) {
   at::Tensor values = at::tensor(at::ArrayRef<double>(counts.data(), counts.size()))
                           .to(at::TensorOptions().dtype(at::kFloat).device(root_device_));
-  auto start = c_.strategy.optional(&volt_strategy::start_reduce,
-                                    VOLT_FIELD_END(volt_strategy, start_reduce));
-  auto finish = c_.strategy.optional(&volt_strategy::finish_reduce,
-                                     VOLT_FIELD_END(volt_strategy, finish_reduce));
+  auto start = c_.strategy->start_reduce;
+  auto finish = c_.strategy->finish_reduce;
   if (start == nullptr || finish == nullptr)
     return std::make_unique<FinishedSum>(
         take_counts(volt::new_ref(reduce_over_ranks(values, VOLT_REDUCE_SUM)), c_.strategy.label()));
@@ -242,7 +237,7 @@ void Trainer::call_module(int32_t hook, const volt_hook_args& args) {
 }
 
 void Trainer::call_hook(int32_t hook, volt_hook_args args) {
-  args.struct_size = sizeof(args);
+  args.struct_size = volt::abi_size(&args);
   args.stage = stage_;
   args.module = c_.module.get();
   int32_t previous = hook_;
@@ -274,7 +269,7 @@ volt_hook_args Trainer::batch_args(const HostBatch& batch, int64_t batch_idx) co
 
 int64_t Trainer::available_batches(int32_t split) const {
   volt_loader_args la{};
-  la.struct_size = sizeof(la);
+  la.struct_size = volt::abi_size(&la);
   la.split = split;
   la.epoch = current_epoch_;
   la.rank = info_.global_rank;
@@ -287,7 +282,7 @@ int64_t Trainer::available_batches(int32_t split) const {
 
 void Trainer::fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch& out) {
   volt_loader_args la{};
-  la.struct_size = sizeof(la);
+  la.struct_size = volt::abi_size(&la);
   la.split = split;
   la.epoch = epoch;
   la.rank = info_.global_rank;
@@ -316,12 +311,12 @@ void Trainer::fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch
 }
 
 void Trainer::strategy_step_begin(int32_t step) {
-  auto begin = c_.strategy.optional(&volt_strategy::step_begin, VOLT_FIELD_END(volt_strategy, step_begin));
+  auto begin = c_.strategy->step_begin;
   if (begin != nullptr) c_.strategy.check(begin(c_.strategy.get(), c_.module.get(), step), "step_begin");
 }
 
 void Trainer::strategy_step_end(int32_t step) {
-  auto end = c_.strategy.optional(&volt_strategy::step_end, VOLT_FIELD_END(volt_strategy, step_end));
+  auto end = c_.strategy->step_end;
   if (end != nullptr) c_.strategy.check(end(c_.strategy.get(), c_.module.get(), step), "step_end");
 }
 
@@ -347,10 +342,9 @@ void Trainer::log_to_loggers(const ScalarRow& row, int64_t step) {
 
 void Trainer::setup(int32_t stage) {
   stage_ = stage;
-  auto prepare = c_.data.optional(&volt_datamodule::prepare_data,
-                                  VOLT_FIELD_END(volt_datamodule, prepare_data));
+  auto prepare = c_.data->prepare_data;
   if (prepare != nullptr) c_.data.check(prepare(c_.data.get()), "prepare_data");
-  auto data_setup = c_.data.optional(&volt_datamodule::setup, VOLT_FIELD_END(volt_datamodule, setup));
+  auto data_setup = c_.data->setup;
   if (data_setup != nullptr) c_.data.check(data_setup(c_.data.get(), stage), "setup");
   call_hook(VOLT_HOOK_SETUP);
   c_.strategy.check(c_.strategy->setup_module(c_.strategy.get(), c_.module.get()), "setup_module");
@@ -361,7 +355,7 @@ void Trainer::setup(int32_t stage) {
 void Trainer::teardown(int32_t stage) {
   stage_ = stage;
   call_hook(VOLT_HOOK_TEARDOWN);
-  auto fn = c_.strategy.optional(&volt_strategy::teardown, VOLT_FIELD_END(volt_strategy, teardown));
+  auto fn = c_.strategy->teardown;
   if (fn != nullptr) c_.strategy.check(fn(c_.strategy.get()), "teardown");
 }
 
@@ -370,13 +364,15 @@ void Trainer::configure_optimizers() {
     std::vector<OptimizerSlot>* slots;
   } sink_ctx{&optimizers_};
   volt_optimizer_sink sink{};
-  sink.struct_size = sizeof(sink);
+  sink.struct_size = volt::abi_size(&sink);
   sink.ctx = &sink_ctx;
   sink.add = [](void* ctx, volt_optimizer* opt, volt_lr_scheduler* sched,
                 const volt_scheduler_config* cfg) -> volt_error* {
     OptimizerSlot slot;
     slot.optimizer = opt;
     slot.scheduler = sched;
+    slot.optimizer_fns = complete_table(opt);
+    slot.scheduler_fns = complete_table(sched);
     if (cfg != nullptr) {
       slot.interval = cfg->interval;
       slot.frequency = cfg->frequency > 0 ? cfg->frequency : 1;
@@ -402,8 +398,7 @@ void Trainer::log_hyperparameters() {
   if (hparams_logged_ || c_.loggers.empty() || info_.global_rank != 0) return;
   hparams_logged_ = true;
   nlohmann::json hp = nlohmann::json::parse(c_.module->hparams_json(c_.module.get()));
-  auto data_hp = c_.data.optional(&volt_datamodule::hparams_json,
-                                  VOLT_FIELD_END(volt_datamodule, hparams_json));
+  auto data_hp = c_.data->hparams_json;
   if (data_hp != nullptr) {
     // Lightning merges the datamodule's hyper-parameters into the logged ones.
     // Lightning refuses keys present in both with different values.
@@ -440,7 +435,7 @@ void Trainer::finalize_loggers(const char* status) {
 
 void Trainer::on_exception(const std::string& message) {
   volt_hook_args a{};
-  a.struct_size = sizeof(a);
+  a.struct_size = volt::abi_size(&a);
   a.message = message.c_str();
   a.module = c_.module.get();
   // Best effort: an error inside on_exception must not hide the original one.

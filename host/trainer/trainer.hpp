@@ -29,8 +29,10 @@ struct TrainerComponents {
 
 // One optimizer with its scheduler, as configure_optimizers returned them.
 struct OptimizerSlot {
-  volt_optimizer* optimizer = nullptr;
+  volt_optimizer* optimizer = nullptr;      // the module's tables, the `self` of calls
   volt_lr_scheduler* scheduler = nullptr;
+  volt_optimizer optimizer_fns{};           // the same, completed to this host's ABI
+  volt_lr_scheduler scheduler_fns{};
   int32_t interval = VOLT_INTERVAL_EPOCH;
   int32_t frequency = 1;
   std::string monitor;

@@ -50,7 +50,7 @@ class LearningRateMonitor : public Callback {
     size_t n = host.optimizer_count(context());
     for (size_t k = 0; k < n; ++k) {
       volt_optimizer_info info{};
-      info.struct_size = sizeof(info);
+      info.struct_size = volt::abi_size(&info);
       if (!host.optimizer_info(context(), k, &info) || info.optimizer == nullptr) continue;
       const volt_optimizer* opt = info.optimizer;
       LrOptimizerInfo o;

@@ -39,6 +39,12 @@ std::string local_address_towards(const std::string& label, const std::string& h
   return text;
 }
 
+// An exception's message without c10's C++ backtrace.
+std::string reason(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
+  return e.what();
+}
+
 c10d::ReduceOp to_c10d(Reduce op) {
   switch (op) {
     case Reduce::Sum:
@@ -58,7 +64,7 @@ class GlooWork final : public PendingWork {
       work_->wait();
     } catch (const std::exception& e) {
       throw Error(VOLT_ERROR_UNAVAILABLE, label_ + ": collective failed (another rank stopped "
-                                                   "or timed out?): " + e.what());
+                                                   "or timed out?): " + reason(e));
     }
   }
 
@@ -133,7 +139,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) 
   } catch (const std::exception& e) {
     throw Error(VOLT_ERROR_UNAVAILABLE, o.label + ": rendezvous of " + std::to_string(o.world_size) +
                                             " processes at " + where + " failed (rank " +
-                                            std::to_string(o.rank) + "): " + e.what());
+                                            std::to_string(o.rank) + "): " + reason(e));
   }
   try {
     auto options = c10d::ProcessGroupGloo::Options::create(o.timeout);
@@ -153,7 +159,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) 
                 o.label + ": the Gloo process group of " + std::to_string(o.world_size) +
                     " processes did not form (rank " + std::to_string(o.rank) + ", store at " +
                     where + "; did every rank start, with the same MASTER_ADDR and MASTER_PORT, "
-                    "within the timeout?): " + e.what());
+                    "within the timeout?): " + reason(e));
   }
 }
 

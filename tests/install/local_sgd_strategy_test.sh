@@ -60,6 +60,17 @@ fit "$work/resumed" "${every_step[@]}" --callbacks.dirpath="$work/resumed/ckpts"
   --ckpt_path="$work/whole/ckpts/epoch=1-step=5.ckpt"
 check bitwise-equal "$work/resumed/ckpts/epoch=2-step=12.ckpt" "$work/whole/ckpts/epoch=2-step=12.ckpt"
 
+# The per-rank state of 2 ranks does not resume on 1: refused, naming both counts.
+if "$volt" fit --plugin-dir "$plugins" --model=mlp --model.in_features=8 --model.hidden_sizes=[16] \
+     --model.num_classes=3 --data=synthetic --data.shape=[8] --data.num_classes=3 \
+     --strategy=local_sgd --trainer.devices=1 --trainer.max_epochs=3 --logger=false \
+     --trainer.default_root_dir="$work/one" --ckpt_path="$work/whole/ckpts/epoch=1-step=5.ckpt" \
+     > "$work/one.log" 2>&1; then
+  echo "a 2-rank local_sgd checkpoint resumed on 1 rank"; exit 1
+fi
+grep -q "holds the strategy state of 2 ranks, but strategy 'local_sgd' runs 1" "$work/one.log" ||
+  { echo "unexpected refusal:"; cat "$work/one.log"; exit 1; }
+
 # 4. Two nodes: one rank in each of two network namespaces joined by a veth pair.
 id=$$; ns0="vlsgd0_$id"; ns1="vlsgd1_$id"; net="10.232.$((id % 250))"
 cleanup() { ip netns del "$ns0" 2>/dev/null || true; ip netns del "$ns1" 2>/dev/null || true; }

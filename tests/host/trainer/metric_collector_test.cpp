@@ -46,7 +46,7 @@ struct Log {
 
   volt_log_args args() const {
     volt_log_args a{};
-    a.struct_size = sizeof(a);
+    a.struct_size = volt::abi_size(&a);
     a.name = name.c_str();
     a.value = value.defined() ? volt::borrow(value) : nullptr;
     a.scalar = scalar;

@@ -6,15 +6,29 @@
  *  - Strings are NUL-terminated UTF-8. A `const char*` argument is borrowed for the call only;
  *    a returned `const char*` states its lifetime next to the function.
  *  - Every struct that may grow starts with `size_t struct_size`, set by whoever fills the struct
- *    to VOLT_STRUCT_SIZE(type, last_field) of the version it was built with. The reader touches a
- *    field only when struct_size covers it (VOLT_HAS_FIELD); a missing optional field or a NULL
- *    optional function pointer means "use the documented default".
+ *    to the constant beside it (VOLT_<STRUCT>_SIZE, i.e. VOLT_STRUCT_SIZE(type, last_field) of
+ *    the version it was built with; never sizeof, whose trailing padding would cover a field
+ *    appended later). The reader touches a field only when struct_size covers it
+ *    (VOLT_HAS_FIELD); a missing optional field or a NULL optional function pointer means "use
+ *    the documented default". The host completes each plugin table once when it receives it
+ *    (fields of later minors read as NULL) and passes the plugin's own table as `self`.
  *  - Fallible functions return `volt_error*`: NULL is success, anything else is an error the
  *    caller owns and frees with host->error_free. Errors are always allocated by the host
  *    (host->error_new), so they can cross in either direction. Nothing throws across this ABI.
  *  - Thread tags: [main-thread] = the trainer thread that created the instance;
  *    [thread-safe] = any thread, concurrently. Unless a function says otherwise it is
- *    [main-thread] and not re-entrant.
+ *    [main-thread] and not re-entrant: the host never calls into an instance again before the
+ *    call returns, and a plugin must not call back into the host's trainer functions (log,
+ *    collectives, save_checkpoint) from a function of its own table that the host is running,
+ *    unless that function's comment allows it (the hooks and steps of modules and callbacks do).
+ *  - Ranks: with several processes every function of an instance runs on every rank, unless
+ *    its comment names the ranks (loggers exist on rank 0 only). A function that says "every
+ *    rank calls it" is a collective: the ranks call it in the same order.
+ *  - Ownership: pointer arguments are borrowed for the call (the callee retains a volt_tensor*
+ *    with host->tensor_retain to keep it, copies a string); `volt_tensor** out` results are
+ *    new references that the caller releases with host->tensor_release; an in/out array of
+ *    handles (a batch) has each replaced handle released by whoever replaces it. Instances are
+ *    owned by the host, which calls destroy() once.
  */
 #ifndef VOLT_C_ABI_H
 #define VOLT_C_ABI_H
@@ -96,6 +110,9 @@ typedef struct volt_build_info {
   int32_t cuda;      /* 1 when built against a CUDA LibTorch, else 0 */
   const char* compiler;      /* free text, for messages only */
 } volt_build_info;
+/* The struct_size of a volt_build_info of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_BUILD_INFO_SIZE VOLT_STRUCT_SIZE(volt_build_info, compiler)
 
 #ifdef __cplusplus
 }

@@ -17,7 +17,8 @@ typedef struct volt_callback {
   /* Key under which the callback's state is stored in checkpoints (Lightning's state_key);
    * valid until destroy. */
   const char* (*state_key)(struct volt_callback* self);
-  /* Runs a hook; unknown ids return NULL. */
+  /* Runs a hook; unknown ids return NULL. `args` is borrowed. Every rank. It may call the
+   * host's log_metric, collectives and trainer functions (save_checkpoint, request_stop). */
   volt_error* (*on_hook)(struct volt_callback* self, int32_t hook, const volt_hook_args* args);
   /* (optional) true for callbacks that save checkpoints or stop training on a metric: they run
    * after the others, as in Lightning. Default false. */
@@ -39,6 +40,9 @@ typedef struct volt_callback {
    * change while the instance lives. NULL: every hook is called. */
   bool (*implements_hook)(struct volt_callback* self, int32_t hook);
 } volt_callback;
+/* The struct_size of a volt_callback of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_CALLBACK_SIZE VOLT_STRUCT_SIZE(volt_callback, implements_hook)
 
 #ifdef __cplusplus
 }

@@ -28,12 +28,17 @@ typedef struct volt_loader_args {
   int32_t world_size;
   int32_t shuffle;     /* VOLT_DEFAULT: the datamodule's own choice; VOLT_FALSE forces order */
 } volt_loader_args;
+/* The struct_size of a volt_loader_args of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_LOADER_ARGS_SIZE VOLT_STRUCT_SIZE(volt_loader_args, shuffle)
 
 typedef struct volt_datamodule {
   size_t struct_size;
   void* impl;
   void (*destroy)(struct volt_datamodule* self);
-  /* (optional) Download or check data; once per node. */
+  /* (optional) Download or check data. Called at the start of each stage, before setup, on
+   * every rank (Lightning calls it on one rank per node: a datamodule whose ranks share a
+   * folder writes there atomically). */
   volt_error* (*prepare_data)(struct volt_datamodule* self);
   /* (optional) Load what `stage` (VOLT_STAGE_*) needs. */
   volt_error* (*setup)(struct volt_datamodule* self, int32_t stage);
@@ -41,14 +46,18 @@ typedef struct volt_datamodule {
   volt_error* (*num_batches)(struct volt_datamodule* self, const volt_loader_args* args,
                              int64_t* out);
   /* Produces batch `index` (< num_batches) of the split. Writes up to `capacity` tensors to
-   * `out` and their number to *count; ownership of each passes to the caller. The first
-   * dimension of the first tensor is the batch size. */
+   * `out` and their number to *count; ownership of each passes to the caller (the host calls
+   * its deleter). The first dimension of the first tensor is the batch size. `args` is
+   * borrowed. Every rank asks for its own batches (args->rank of args->world_size). */
   volt_error* (*get_batch)(struct volt_datamodule* self, const volt_loader_args* args,
                            int64_t index, volt_dl_managed_tensor** out, size_t capacity,
                            size_t* count);
   /* (optional) Hyper-parameters as a JSON object; valid until destroy. */
   const char* (*hparams_json)(struct volt_datamodule* self);
 } volt_datamodule;
+/* The struct_size of a volt_datamodule of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_DATAMODULE_SIZE VOLT_STRUCT_SIZE(volt_datamodule, hparams_json)
 
 #ifdef __cplusplus
 }

@@ -79,6 +79,9 @@ typedef struct volt_hook_args {
   const char* message;           /* on_exception: the error text */
   struct volt_module* module;    /* the LightningModule being run */
 } volt_hook_args;
+/* The struct_size of a volt_hook_args of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_HOOK_ARGS_SIZE VOLT_STRUCT_SIZE(volt_hook_args, module)
 
 #ifdef __cplusplus
 }

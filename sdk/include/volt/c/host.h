@@ -61,6 +61,9 @@ typedef struct volt_log_args {
   bool rank_zero_only;
   int64_t batch_size;   /* <= 0: taken from the current batch */
 } volt_log_args;
+/* The struct_size of a volt_log_args of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_LOG_ARGS_SIZE VOLT_STRUCT_SIZE(volt_log_args, batch_size)
 
 /* What the trainer is doing now. Filled by host->trainer_state. */
 typedef struct volt_trainer_state {
@@ -85,6 +88,9 @@ typedef struct volt_trainer_state {
    * the validation, sanity check, test or predict loop; -1 outside a loop. */
   int64_t num_batches;
 } volt_trainer_state;
+/* The struct_size of a volt_trainer_state of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_TRAINER_STATE_SIZE VOLT_STRUCT_SIZE(volt_trainer_state, num_batches)
 
 typedef struct volt_host_api {
   size_t struct_size;
@@ -172,6 +178,9 @@ typedef struct volt_host_api {
   /* Blocks until every rank called it with the same `name` (borrowed; for messages). */
   volt_error* (*barrier)(volt_host_context* ctx, const char* name);
 } volt_host_api;
+/* The struct_size of a volt_host_api of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_HOST_API_SIZE VOLT_STRUCT_SIZE(volt_host_api, barrier)
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,9 @@
 /* Logger plugins: receive scalar metrics and hyper-parameters, write them somewhere.
- * Loggers see plain doubles, so one can be written in C without LibTorch. */
+ * Loggers see plain doubles, so one can be written in C without LibTorch.
+ *
+ * Loggers exist on rank 0 only: with several processes no other rank creates one, so every
+ * function below runs on global rank 0, on the trainer thread ([main-thread]), never
+ * re-entered. Strings and arrays passed in are borrowed for the call. */
 #ifndef VOLT_C_LOGGER_H
 #define VOLT_C_LOGGER_H
 
@@ -31,6 +35,9 @@ typedef struct volt_logger {
   /* Ends the run; status is "success", "failed" or "interrupted". */
   volt_error* (*finalize)(struct volt_logger* self, const char* status);
 } volt_logger;
+/* The struct_size of a volt_logger of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_LOGGER_SIZE VOLT_STRUCT_SIZE(volt_logger, finalize)
 
 #ifdef __cplusplus
 }

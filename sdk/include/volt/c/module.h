@@ -30,6 +30,9 @@ typedef struct volt_step_args {
   int64_t batch_idx;
   int32_t dataloader_idx;
 } volt_step_args;
+/* The struct_size of a volt_step_args of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_STEP_ARGS_SIZE VOLT_STRUCT_SIZE(volt_step_args, dataloader_idx)
 
 typedef struct volt_step_result {
   size_t struct_size;
@@ -39,6 +42,9 @@ typedef struct volt_step_result {
   /* predict: the prediction without autograd, owned by the host, or NULL. */
   volt_dl_managed_tensor* prediction;
 } volt_step_result;
+/* The struct_size of a volt_step_result of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_STEP_RESULT_SIZE VOLT_STRUCT_SIZE(volt_step_result, prediction)
 
 /* Visitor for the model summary: one row per submodule down to the asked depth. */
 typedef void (*volt_layer_visitor)(void* ctx, const char* name, const char* type,
@@ -49,8 +55,10 @@ typedef struct volt_module {
   void* impl;
   void (*destroy)(struct volt_module* self);
 
-  /* Runs training_step / validation_step / test_step / predict_step. `result` is filled up
-   * to result->struct_size (set by the host, fields zeroed). */
+  /* Runs training_step / validation_step / test_step / predict_step. `args` is borrowed for
+   * the call; `result` is filled up to result->struct_size (set by the host, fields zeroed),
+   * its tensors new references the host releases. Every rank. It may call the host's
+   * log_metric and collectives (the one re-entry into the host a step may make). */
   volt_error* (*step)(struct volt_module* self, const volt_step_args* args,
                       volt_step_result* result);
   /* Calls sink->add once per optimizer, in order (Lightning's configure_optimizers). */
@@ -65,7 +73,8 @@ typedef struct volt_module {
                     int32_t dtype_bits);
   /* module.train(mode) */
   volt_error* (*set_training)(struct volt_module* self, bool training);
-  /* Lifecycle hooks; unknown ids return NULL. */
+  /* Lifecycle hooks; unknown ids return NULL. `args` is borrowed. Every rank. Like step it
+   * may call the host's log_metric, collectives and trainer functions. */
   volt_error* (*on_hook)(struct volt_module* self, int32_t hook, const volt_hook_args* args);
   /* Hyper-parameters as a JSON object (Lightning's save_hyperparameters); valid until destroy. */
   const char* (*hparams_json)(struct volt_module* self);
@@ -81,6 +90,9 @@ typedef struct volt_module {
    * change while the instance lives. NULL: every hook is called. */
   bool (*implements_hook)(struct volt_module* self, int32_t hook);
 } volt_module;
+/* The struct_size of a volt_module of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_MODULE_SIZE VOLT_STRUCT_SIZE(volt_module, implements_hook)
 
 #ifdef __cplusplus
 }

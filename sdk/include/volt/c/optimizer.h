@@ -44,6 +44,9 @@ typedef struct volt_optimizer {
    * For learning-rate monitors. */
   double (*get_momentum)(const struct volt_optimizer* self, size_t group);
 } volt_optimizer;
+/* The struct_size of a volt_optimizer of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_OPTIMIZER_SIZE VOLT_STRUCT_SIZE(volt_optimizer, get_momentum)
 
 /* When the host steps a scheduler (Lightning's lr_scheduler_config). */
 enum { VOLT_INTERVAL_EPOCH = 0, VOLT_INTERVAL_STEP = 1 };
@@ -58,6 +61,9 @@ typedef struct volt_optimizer_info {
   int32_t frequency;
   const char* scheduler_name; /* lr_scheduler_config name, or NULL; valid as `optimizer` */
 } volt_optimizer_info;
+/* The struct_size of a volt_optimizer_info of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_OPTIMIZER_INFO_SIZE VOLT_STRUCT_SIZE(volt_optimizer_info, scheduler_name)
 
 typedef struct volt_scheduler_config {
   size_t struct_size;
@@ -66,6 +72,9 @@ typedef struct volt_scheduler_config {
   const char* monitor;  /* metric for plateau schedulers, or NULL; borrowed */
   const char* name;     /* for lr monitors, or NULL; borrowed */
 } volt_scheduler_config;
+/* The struct_size of a volt_scheduler_config of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_SCHEDULER_CONFIG_SIZE VOLT_STRUCT_SIZE(volt_scheduler_config, name)
 
 typedef struct volt_lr_scheduler {
   size_t struct_size;
@@ -79,6 +88,9 @@ typedef struct volt_lr_scheduler {
   volt_error* (*save_state)(const struct volt_lr_scheduler* self, const volt_state_sink* sink);
   volt_error* (*load_state)(struct volt_lr_scheduler* self, const volt_state_view* state);
 } volt_lr_scheduler;
+/* The struct_size of a volt_lr_scheduler of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_LR_SCHEDULER_SIZE VOLT_STRUCT_SIZE(volt_lr_scheduler, load_state)
 
 /* Host-side collector passed to configure_optimizers. */
 typedef struct volt_optimizer_sink {
@@ -89,6 +101,9 @@ typedef struct volt_optimizer_sink {
   volt_error* (*add)(void* ctx, volt_optimizer* optimizer, volt_lr_scheduler* scheduler,
                      const volt_scheduler_config* config);
 } volt_optimizer_sink;
+/* The struct_size of a volt_optimizer_sink of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_OPTIMIZER_SINK_SIZE VOLT_STRUCT_SIZE(volt_optimizer_sink, add)
 
 #ifdef __cplusplus
 }

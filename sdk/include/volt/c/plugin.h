@@ -55,6 +55,9 @@ typedef struct volt_plugin_descriptor {
   const char* description;  /* one line */
   const char* config_schema;/* JSON Schema (draft 7 subset) of the config create() accepts */
 } volt_plugin_descriptor;
+/* The struct_size of a volt_plugin_descriptor of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_PLUGIN_DESCRIPTOR_SIZE VOLT_STRUCT_SIZE(volt_plugin_descriptor, config_schema)
 
 /* Arguments of create(). Borrowed for the call. */
 typedef struct volt_create_args {
@@ -64,6 +67,9 @@ typedef struct volt_create_args {
   const char* config_json;    /* a JSON object already validated against config_schema and
                                  with the schema's defaults filled in */
 } volt_create_args;
+/* The struct_size of a volt_create_args of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_CREATE_ARGS_SIZE VOLT_STRUCT_SIZE(volt_create_args, config_json)
 
 typedef struct volt_plugin_entry {
   size_t struct_size;
@@ -71,9 +77,11 @@ typedef struct volt_plugin_entry {
   uint32_t abi_minor;
   const volt_build_info* build; /* static */
 
-  /* (optional) Called once before anything below. `library_path` is borrowed. */
+  /* (optional) Called once before anything below, on the host's main thread, on every rank
+   * that loads the library. `host` lives until the process exits; `library_path` is borrowed. */
   volt_error* (*init)(const volt_host_api* host, const char* library_path);
-  /* (optional) Called once at exit, after every instance was destroyed. */
+  /* (optional) Called once at exit, after every instance was destroyed; the library is never
+   * unloaded afterwards (tensors and autograd nodes from it may still live). [main-thread] */
   void (*deinit)(void);
 
   /* Number of plugins in this library and their descriptors (index < count). [thread-safe] */
@@ -82,9 +90,13 @@ typedef struct volt_plugin_entry {
 
   /* Creates an instance of the plugin with descriptor `index`. On success *out_instance is a
    * new instance of the kind's struct, owned by the caller, freed with its destroy(). On error
-   * *out_instance is left NULL. */
+   * *out_instance is left NULL. `args` is borrowed for the call. On the host's main thread, on
+   * every rank that uses the plugin (loggers: rank 0 only). */
   volt_error* (*create)(size_t index, const volt_create_args* args, void** out_instance);
 } volt_plugin_entry;
+/* The struct_size of a volt_plugin_entry of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_PLUGIN_ENTRY_SIZE VOLT_STRUCT_SIZE(volt_plugin_entry, create)
 
 /* The exported function: `VOLT_EXPORT const volt_plugin_entry* volt_entry(void);`
  * Returns a pointer to static data (or NULL, which the host reports as a broken plugin). */

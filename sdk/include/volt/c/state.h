@@ -38,6 +38,9 @@ typedef struct volt_state_view {
   size_t tensor_count;
   volt_tensor* const* tensors;
 } volt_state_view;
+/* The struct_size of a volt_state_view of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_STATE_VIEW_SIZE VOLT_STRUCT_SIZE(volt_state_view, tensors)
 
 #ifdef __cplusplus
 }

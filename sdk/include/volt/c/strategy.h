@@ -43,6 +43,9 @@ typedef struct volt_strategy_info {
   const char* environment;      /* "torchelastic", "slurm" or "lightning" */
   const char* accelerator;      /* "cpu" or "cuda" */
 } volt_strategy_info;
+/* The struct_size of a volt_strategy_info of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_STRATEGY_INFO_SIZE VOLT_STRUCT_SIZE(volt_strategy_info, accelerator)
 
 /* An all-reduce in flight (ABI 1.4), started by start_reduce and ended by finish_reduce. Its
  * type is the strategy's own; the host only passes the pointer back. */
@@ -57,19 +60,26 @@ typedef struct volt_strategy {
   void (*destroy)(struct volt_strategy* self);
 
   /* Starts processes / process groups as needed and reports ranks and device. Called once,
-   * before any module exists. */
+   * before any module exists, on every rank (a collective for a multi-process strategy).
+   * `out` is borrowed for the call: the host filled its inputs; the strategy writes the ranks,
+   * world size and root_device. [main-thread] */
   volt_error* (*setup_environment)(struct volt_strategy* self, volt_strategy_info* out);
-  /* Places the module (module->to) and wraps it as the strategy needs. */
+  /* Places the module (module->to) and wraps it as the strategy needs. `module` stays valid
+   * until teardown returns; the strategy may keep it. Every rank. [main-thread] */
   volt_error* (*setup_module)(struct volt_strategy* self, volt_module* module);
-  /* Called after configure_optimizers, once per optimizer (may wrap or re-shard it). */
+  /* Called after configure_optimizers, once per optimizer (may wrap or re-shard it).
+   * `optimizer` stays valid until teardown returns. Every rank. [main-thread] */
   volt_error* (*setup_optimizer)(struct volt_strategy* self, volt_optimizer* optimizer);
-  /* Moves a batch to the root device: replaces each handle in place (releasing the old one). */
+  /* Moves a batch to the root device: replaces each handle of `batch` (an array of `len`
+   * handles the host owns) in place, releasing the one it replaces. [main-thread] */
   volt_error* (*batch_to_device)(struct volt_strategy* self, volt_tensor** batch, size_t len);
-  /* loss.backward(). `sync_gradients` is false on accumulation steps that must not
-   * communicate (Lightning's block_backward_sync). */
+  /* loss.backward(). `loss` is borrowed for the call (the host keeps its reference).
+   * `sync_gradients` is false on accumulation steps that must not communicate (Lightning's
+   * block_backward_sync). Every rank calls it. [main-thread] */
   volt_error* (*backward)(struct volt_strategy* self, volt_module* module, volt_tensor* loss,
                           bool sync_gradients);
-  /* optimizer.step() with whatever synchronisation the strategy needs. */
+  /* optimizer.step() with whatever synchronisation the strategy needs. Both arguments are
+   * borrowed. Every rank. [main-thread] */
   volt_error* (*optimizer_step)(struct volt_strategy* self, volt_module* module,
                                 volt_optimizer* optimizer);
   /* All-reduce of a tensor across ranks: `tensor` is borrowed for the call; *out is a new
@@ -89,7 +99,8 @@ typedef struct volt_strategy {
    * [main-thread] */
   volt_error* (*module_state)(struct volt_strategy* self, volt_module* module,
                               volt_state_visitor visit, void* ctx);
-  /* (optional) Releases process groups and devices. */
+  /* (optional) Releases process groups and devices; at the end of every stage, every rank.
+   * [main-thread] */
   volt_error* (*teardown)(struct volt_strategy* self);
 
   /* --- since ABI 1.3 --- */
@@ -187,6 +198,9 @@ typedef struct volt_strategy {
    * calls it. NULL: the host gathers through broadcast, one rank at a time. [main-thread] */
   volt_error* (*all_gather)(struct volt_strategy* self, volt_tensor* tensor, volt_tensor** out);
 } volt_strategy;
+/* The struct_size of a volt_strategy of this ABI version: whoever fills one sets struct_size to
+ * it, never to sizeof (trailing padding would cover a field appended later). */
+#define VOLT_STRATEGY_SIZE VOLT_STRUCT_SIZE(volt_strategy, all_gather)
 
 #ifdef __cplusplus
 }

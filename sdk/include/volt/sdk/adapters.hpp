@@ -23,7 +23,7 @@ struct Adapter {
   HookSet hooks = HookSet::all();  // a callback's implements_hook (ABI 1.7)
 
   explicit Adapter(std::shared_ptr<Object> o) : object(std::move(o)) {
-    table.struct_size = sizeof(table);
+    table.struct_size = volt::abi_size(&table);
     table.impl = this;
     table.destroy = [](Table* self) { delete static_cast<Adapter*>(self->impl); };
   }

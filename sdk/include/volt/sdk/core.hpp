@@ -6,6 +6,7 @@
 #pragma once
 
 #include <volt/volt.h>
+#include <volt/sdk/abi_size.hpp>
 
 #include <volt/sdk/torch_core.hpp>
 

@@ -36,7 +36,7 @@ namespace detail {
 
 inline const volt_build_info* build_info() {
   static const volt_build_info info = {
-      sizeof(volt_build_info),
+      VOLT_BUILD_INFO_SIZE,
       VOLT_SDK_VERSION,
       VOLT_DETAIL_STR(TORCH_VERSION_MAJOR) "." VOLT_DETAIL_STR(TORCH_VERSION_MINOR) "."
           VOLT_DETAIL_STR(TORCH_VERSION_PATCH),
@@ -76,7 +76,7 @@ template <class T>
 volt_plugin_descriptor describe() {
   PluginInfo i = T::info();
   volt_plugin_descriptor d{};
-  d.struct_size = sizeof(d);
+  d.struct_size = volt::abi_size(&d);
   d.kind = kind_of<T>();
   d.id = i.id;
   d.version = i.version;
@@ -113,7 +113,7 @@ const volt_plugin_entry* make_entry() {
   static const std::array<CreateFn, sizeof...(Ts)> creators = {&create<Ts>...};
   static const volt_plugin_entry entry = [] {
     volt_plugin_entry e{};
-    e.struct_size = sizeof(e);
+    e.struct_size = volt::abi_size(&e);
     e.abi_major = VOLT_ABI_MAJOR;
     e.abi_minor = VOLT_ABI_MINOR;
     e.build = build_info();

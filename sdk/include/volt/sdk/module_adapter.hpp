@@ -40,7 +40,7 @@ struct ModuleAdapter {
   // `hooks`: those the module's class overrides (VOLT_PLUGINS passes overridden_hooks<T>).
   explicit ModuleAdapter(std::shared_ptr<LightningModule> m, HookSet h = HookSet::all())
       : module(std::move(m)), hooks(h) {
-    table.struct_size = sizeof(table);
+    table.struct_size = volt::abi_size(&table);
     table.impl = this;
     table.destroy = [](volt_module* self) { delete &get(self); };
     table.step = [](volt_module* self, const volt_step_args* a, volt_step_result* r) {

@@ -26,7 +26,7 @@ struct OptimizerAdapter {
   std::shared_ptr<torch::optim::Optimizer> optimizer;
 
   explicit OptimizerAdapter(std::shared_ptr<torch::optim::Optimizer> o) : optimizer(std::move(o)) {
-    table.struct_size = sizeof(table);
+    table.struct_size = volt::abi_size(&table);
     table.impl = this;
     table.destroy = [](volt_optimizer* self) { delete static_cast<OptimizerAdapter*>(self->impl); };
     table.name = [](const volt_optimizer* self) {
@@ -93,7 +93,7 @@ struct SchedulerAdapter {
   std::shared_ptr<LRScheduler> scheduler;
 
   explicit SchedulerAdapter(std::shared_ptr<LRScheduler> s) : scheduler(std::move(s)) {
-    table.struct_size = sizeof(table);
+    table.struct_size = volt::abi_size(&table);
     table.impl = this;
     table.destroy = [](volt_lr_scheduler* self) {
       delete static_cast<SchedulerAdapter*>(self->impl);
@@ -126,7 +126,7 @@ inline void emit_optimizers(const Optimizers& optimizers, const volt_optimizer_s
     volt_lr_scheduler* sched = nullptr;
     if (e.scheduler) sched = &(new SchedulerAdapter(e.scheduler))->table;
     volt_scheduler_config c{};
-    c.struct_size = sizeof(c);
+    c.struct_size = volt::abi_size(&c);
     c.interval = e.config.interval == "step" ? VOLT_INTERVAL_STEP : VOLT_INTERVAL_EPOCH;
     c.frequency = e.config.frequency;
     c.monitor = e.config.monitor.empty() ? nullptr : e.config.monitor.c_str();

@@ -64,7 +64,7 @@ class RunServices : public PluginBase {
   void log_impl(const std::string& name, const torch::Tensor* value, double scalar,
                 const LogOptions& o) {
     volt_log_args a{};
-    a.struct_size = sizeof(a);
+    a.struct_size = volt::abi_size(&a);
     a.name = name.c_str();
     a.value = value != nullptr ? borrow(*value) : nullptr;
     a.scalar = scalar;

@@ -163,7 +163,7 @@ class StateView {
   explicit StateView(const c10::IValue& state) {
     json_ = encode_state(state, tensors_).dump();
     for (const auto& t : tensors_) handles_.push_back(borrow(t));
-    view_.struct_size = sizeof(view_);
+    view_.struct_size = volt::abi_size(&view_);
     view_.json = json_.c_str();
     view_.tensor_count = handles_.size();
     view_.tensors = handles_.data();

@@ -62,7 +62,7 @@ class PluginBase {
   // Trainer state at the time of the call.
   volt_trainer_state trainer_state() const {
     volt_trainer_state s{};
-    s.struct_size = sizeof(s);
+    s.struct_size = volt::abi_size(&s);
     if (context_ != nullptr) detail::host().trainer_state(context_, &s);
     return s;
   }
