@@ -6,6 +6,7 @@
 
 #include "checkpoint/sharded_checkpoint.hpp"
 #include "checkpoint/state_dict.hpp"
+#include "trainer/plugin_state.hpp"
 #include "runtime/log.hpp"
 
 #include <volt/sdk/ivalue_json.hpp>
@@ -25,18 +26,6 @@ namespace {
 using Dict = c10::impl::GenericDict;
 
 Dict new_dict() { return Dict(c10::StringType::get(), c10::AnyType::get()); }
-
-// The state a plugin writes through save_state (optimizer or scheduler), as a checkpoint entry.
-template <class Table, class SaveFn>
-c10::IValue plugin_state(Table* table, SaveFn save, const std::string& label, const char* what) {
-  volt::StateCollector collected;
-  check_plugin(save(table, collected.sink()), label, what);
-  try {
-    return collected.value();
-  } catch (const Error& e) {
-    throw Error(e.code(), label + " (" + what + "): " + e.what());
-  }
-}
 
 // Hyper-parameters JSON -> dict; nothing for "{}" (Lightning writes the keys only when set).
 std::optional<c10::IValue> hparams_of(const char* json) {

@@ -63,7 +63,6 @@ using PrecisionInstance = Instance<volt_precision>;
 using LoggerInstance = Instance<volt_logger>;
 using CallbackInstance = Instance<volt_callback>;
 
-
 // The tensors of one batch as handles the host owns (new references).
 class HostBatch {
  public:

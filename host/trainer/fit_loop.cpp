@@ -78,7 +78,7 @@ void Trainer::run_training() {
     ~EndVote() { vote.reset(); }
   } end_vote{vote_};
   call_hook(VOLT_HOOK_ON_TRAIN_START);
-  call_strategy_hook(VOLT_HOOK_ON_TRAIN_START);  // Lightning: after callbacks and the module
+  call_strategy_hook(c_.strategy->on_train_start, "on_train_start");  // Lightning: after callbacks and the module
   bool stop = false;
   if (resume_.phase == ResumePoint::Phase::EpochEnd) {
     // Saved in on_train_epoch_end: only what follows that hook is left of the epoch.
@@ -101,7 +101,7 @@ void Trainer::run_training() {
   }
   if (should_stop_ && !stop_reason_.empty()) log::info("Training stopped: ", stop_reason_);
   call_hook(VOLT_HOOK_ON_TRAIN_END);
-  call_strategy_hook(VOLT_HOOK_ON_TRAIN_END);
+  call_strategy_hook(c_.strategy->on_train_end, "on_train_end");
   training_ = false;
 }
 

@@ -28,8 +28,7 @@ void Trainer::check_strategy_collectives() const {
     if (!present) missing += std::string(missing.empty() ? "" : ", ") + name;
   };
   note(c_.strategy->reduce != nullptr, "reduce");
-  note(c_.strategy->broadcast != nullptr,
-       "broadcast");
+  note(c_.strategy->broadcast != nullptr, "broadcast");
   note(c_.strategy->barrier != nullptr, "barrier");
   if (missing.empty()) return;
   throw Error(VOLT_ERROR_FAILED_PRECONDITION,

@@ -5,6 +5,7 @@
 
 #include "checkpoint/ckpt_path.hpp"
 #include "checkpoint/state_dict.hpp"
+#include "trainer/plugin_state.hpp"
 #include "runtime/log.hpp"
 
 #include <volt/sdk/ivalue_json.hpp>
@@ -43,20 +44,6 @@ void Trainer::restore_weights(const CheckpointFile& ckpt) {
 }
 
 namespace {
-
-// Hands a checkpoint entry to a plugin's load_state (tensors shared, not copied).
-template <class Table, class LoadFn>
-void load_plugin_state(Table* table, LoadFn load, const c10::IValue& state,
-                       const std::string& label, const char* what) {
-  std::optional<volt::StateView> view;
-  try {
-    view.emplace(state);
-  } catch (const Error& e) {
-    throw Error(e.code(), label + " (" + what + "): the checkpoint's state cannot be passed on: " +
-                              e.what());
-  }
-  check_plugin(load(table, view->get()), label, what);
-}
 
 bool empty_dict(const c10::IValue& v) { return v.isGenericDict() && v.toGenericDict().empty(); }
 

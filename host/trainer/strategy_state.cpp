@@ -5,8 +5,7 @@
 #include "trainer/trainer.hpp"
 
 #include "runtime/log.hpp"
-
-#include <volt/sdk/state_codec.hpp>
+#include "trainer/plugin_state.hpp"
 
 #include <torch/serialize.h>
 
@@ -25,14 +24,7 @@ bool empty_state(const c10::IValue& v) {
 std::optional<c10::IValue> Trainer::gather_strategy_states() {
   auto save = c_.strategy->save_state;
   if (save == nullptr) return std::nullopt;
-  volt::StateCollector collected;
-  c_.strategy.check(save(c_.strategy.get(), collected.sink()), "save_state");
-  c10::IValue mine;
-  try {
-    mine = collected.value();
-  } catch (const Error& e) {
-    throw Error(e.code(), c_.strategy.label() + " (save_state): " + e.what());
-  }
+  c10::IValue mine = plugin_state(c_.strategy.get(), save, c_.strategy.label(), "save_state");
   c10::impl::GenericList states(c10::AnyType::get());
   bool any = !empty_state(mine);
   if (info_.world_size <= 1) {
@@ -40,14 +32,13 @@ std::optional<c10::IValue> Trainer::gather_strategy_states() {
   } else {
     // One rank after another: each state travels as the bytes torch.save would write.
     std::vector<char> bytes = torch::pickle_save(mine);
-    std::string own(bytes.begin(), bytes.end());
+    const std::string own(bytes.begin(), bytes.end());
     for (int32_t r = 0; r < info_.world_size; ++r) {
+      std::string got = broadcast_bytes(own, r);  // only rank r's bytes are sent
       if (r == info_.global_rank) {
-        broadcast_bytes(own, r);
         states.push_back(mine);
         continue;
       }
-      std::string got = broadcast_bytes("", r);
       c10::IValue state = torch::pickle_load(std::vector<char>(got.begin(), got.end()));
       any = any || !empty_state(state);
       states.push_back(state);
@@ -77,29 +68,12 @@ void Trainer::restore_strategy_state(const CheckpointFile& ckpt) {
                     std::to_string(states.size()) + " ranks, but " + c_.strategy.label() +
                     " runs " + std::to_string(info_.world_size) +
                     ": resume with the same number of processes");
-  const c10::IValue& state = states[static_cast<size_t>(info_.global_rank)];
-  std::optional<volt::StateView> view;
-  try {
-    view.emplace(state);
-  } catch (const Error& e) {
-    throw Error(e.code(), c_.strategy.label() + " (load_state): the checkpoint's state cannot be "
-                                                "passed on: " + e.what());
-  }
-  c_.strategy.check(load(c_.strategy.get(), view->get()), "load_state");
+  load_plugin_state(c_.strategy.get(), load, states[static_cast<size_t>(info_.global_rank)],
+                    c_.strategy.label(), "load_state");
 }
 
-void Trainer::call_strategy_hook(int32_t hook) {
-  using Fn = volt_error* (*)(volt_strategy*);
-  Fn fn = nullptr;
-  const char* name = "";
-  if (hook == VOLT_HOOK_ON_TRAIN_START) {
-    fn = c_.strategy->on_train_start;
-    name = "on_train_start";
-  } else if (hook == VOLT_HOOK_ON_TRAIN_END) {
-    fn = c_.strategy->on_train_end;
-    name = "on_train_end";
-  }
-  if (fn != nullptr) c_.strategy.check(fn(c_.strategy.get()), name);
+void Trainer::call_strategy_hook(volt_error* (*hook)(volt_strategy*), const char* name) {
+  if (hook != nullptr) c_.strategy.check(hook(c_.strategy.get()), name);
 }
 
 }  // namespace volt::host

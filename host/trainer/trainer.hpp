@@ -106,8 +106,8 @@ class Trainer : public TrainerServices {
   // Every rank's save_state, gathered; nothing when the strategy keeps none.
   std::optional<c10::IValue> gather_strategy_states();
   void restore_strategy_state(const CheckpointFile& ckpt);
-  // Lightning's strategy.on_train_start / on_train_end (ABI 1.8).
-  void call_strategy_hook(int32_t hook);
+  // Lightning's strategy.on_train_start / on_train_end (ABI 1.8; NULL: nothing to call).
+  void call_strategy_hook(volt_error* (*hook)(volt_strategy*), const char* name);
   // Starts a sum of `counts` over the ranks for the step-boundary vote.
   std::unique_ptr<PendingSum> start_request_sum(const RequestCounts& counts);
 

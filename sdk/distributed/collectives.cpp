@@ -26,10 +26,7 @@ void divide_for_mean(at::Tensor& t, Reduce op, int32_t world_size) {
 }  // namespace
 
 at::Tensor ProcessGroup::reduce(const at::Tensor& t, Reduce op) {
-  at::Tensor out = t.detach().clone().contiguous();
-  all_reduce(out, op);
-  divide_for_mean(out, op, world_size());
-  return out;
+  return PendingAllReduce(*this, t, op).wait();
 }
 
 void ProcessGroup::all_reduce_coalesced(const std::vector<at::Tensor>& ts, Reduce op) {

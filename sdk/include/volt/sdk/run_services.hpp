@@ -24,19 +24,19 @@ class RunServices : public PluginBase {
   // --- collectives across ranks (values are detached, on the strategy's device) ---
   // Every rank's `t` (same shape on every rank) stacked along a new first dimension.
   torch::Tensor all_gather(const torch::Tensor& t) const {
-    return collective("all_gather", [&](volt_tensor** out) {
+    return collective([&](volt_tensor** out) {
       return host_api("all_gather").all_gather(context(), borrow(t), out);
     });
   }
   // The reduction of `t` over all ranks (Mean divides by the number of ranks).
   torch::Tensor reduce(const torch::Tensor& t, Reduce op = Reduce::Mean) const {
-    return collective("reduce", [&](volt_tensor** out) {
+    return collective([&](volt_tensor** out) {
       return host_api("reduce").reduce(context(), borrow(t), static_cast<int32_t>(op), out);
     });
   }
   // Rank `src`'s `t` on every rank.
   torch::Tensor broadcast(const torch::Tensor& t, int32_t src = 0) const {
-    return collective("broadcast", [&](volt_tensor** out) {
+    return collective([&](volt_tensor** out) {
       return host_api("broadcast").broadcast(context(), borrow(t), src, out);
     });
   }
@@ -53,8 +53,9 @@ class RunServices : public PluginBase {
                   std::string(what) + ": the host is older than ABI 1.8 and has no collectives");
     return h;
   }
+  // Runs a host collective and takes the new reference it returned.
   template <class Call>
-  torch::Tensor collective(const char* /*what*/, Call call) const {
+  static torch::Tensor collective(Call call) {
     volt_tensor* out = nullptr;
     detail::check(call(&out));
     torch::Tensor r = unwrap(out);
