@@ -1,5 +1,7 @@
 #include "commands/run_command.hpp"
 
+#include "commands/checkpoint_hparams.hpp"
+
 #include "commands/plugin_loading.hpp"
 #include "config/config_error.hpp"
 #include "config/config_resolver.hpp"
@@ -28,6 +30,7 @@
 #include <map>
 #include <cstdlib>
 #include <filesystem>
+#include <exception>
 #include <fstream>
 #include <iostream>
 
@@ -164,6 +167,25 @@ void save_config(const std::string& dir, const nlohmann::json& resolved, bool ov
   fs::rename(tmp, path);
 }
 
+// Removes a run folder that holds nothing a run logged: only config.yaml, hparams.yaml and a
+// metrics.csv without rows (what a logger writes before the first metric).
+void remove_unused_run_folder(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name == "config.yaml" || name == "hparams.yaml") continue;
+    if (name == "metrics.csv" && entry.is_regular_file()) {
+      std::ifstream in(entry.path());
+      std::string line;
+      int lines = 0;
+      while (std::getline(in, line) && lines < 2) ++lines;
+      if (lines <= 1) continue;
+    }
+    return;  // something worth keeping
+  }
+  if (!ec) fs::remove_all(dir, ec);
+}
+
 std::optional<std::string> process_env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   if (v == nullptr) return std::nullopt;
@@ -196,7 +218,15 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
     auto kind = kind_of_group(group);
     return kind ? registry.ids(*kind) : std::vector<std::string>{};
   };
-  nlohmann::json resolved = config::validate_and_fill(command.config, lookup, list);
+  // validate/test/predict build the module from the checkpoint's hyper_parameters (Lightning's
+  // load_from_checkpoint); fit resumes the module the flags describe.
+  nlohmann::json given = command.config;
+  auto model = given.find("model");
+  if (command.subcommand != "fit" && model != given.end() && model->is_object() &&
+      model->contains("id") && (*model)["id"].is_string())
+    if (auto schema = lookup("model", (*model)["id"].get<std::string>()))
+      given = with_checkpoint_hparams(given, *schema);
+  nlohmann::json resolved = config::validate_and_fill(given, lookup, list);
   derive_plugin_defaults(resolved, command.config);
   configure_progress_bar(resolved, lookup);
 
@@ -281,6 +311,14 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   {
     Trainer trainer(trainer_options, components);
     if (trainer.global_rank() == 0) save_config(trainer.log_dir(), resolved, command.overwrite_config);
+    // A run that fails before it logged anything leaves no version folder behind.
+    struct RemoveIfNothingLogged {
+      std::string dir;
+      int uncaught = std::uncaught_exceptions();
+      ~RemoveIfNothingLogged() {
+        if (!dir.empty() && std::uncaught_exceptions() > uncaught) remove_unused_run_folder(dir);
+      }
+    } cleanup{trainer.global_rank() == 0 ? trainer.log_dir() : std::string()};
     const std::string& sub = command.subcommand;
     // Lightning's ckpt_path: fit resumes from it, the other stages load its weights.
     std::optional<std::string> ckpt_path;

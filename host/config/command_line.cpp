@@ -196,7 +196,21 @@ void apply_option(json& config, const std::string& name, const std::string& valu
     parts.erase(parts.begin());
   }
   const std::string head = parts.front();
-  const std::vector<std::string> keys(parts.begin() + 1, parts.end());
+  std::vector<std::string> keys(parts.begin() + 1, parts.end());
+  // LightningCLI: --model.init_args.KEY is --model.KEY, --model.class_path=X is --model=X.
+  if (!keys.empty() && keys.front() == "init_args" && head != "logger") keys.erase(keys.begin());
+  if (keys.size() == 1 && keys.front() == "class_path" &&
+      (is_single_plugin_group(head) || head == "optimizer" || head == "lr_scheduler")) {
+    apply_option(config, head, value, source);
+    return;
+  }
+  if (head == "optimizer" || head == "lr_scheduler") {
+    json layer = keys.empty() ? json(value) : json::object();
+    if (!keys.empty()) set_key_path(layer, keys, parse_value_text(value));
+    if (keys.empty() && looks_like_json_container(value)) layer = parse_json_or_fail(value, source);
+    merge_config_layer(config, json{{head, layer}}, source);
+    return;
+  }
   if (append && !(head == "callbacks" && keys.empty())) {
     if (!contains(config_top_level_keys(), head)) fail_unknown_option(parts, append, source);
     throw ConfigError(source + ": '+=' only appends to the callback list "
@@ -255,15 +269,35 @@ ParsedCommand parse_command_line(const std::vector<std::string>& args,
     out.help = true;
     return out;
   }
-  if (!is_subcommand(args[0])) {
-    const std::string suggestion = did_you_mean(args[0], subcommand_names());
-    throw ConfigError("unknown subcommand '" + args[0] + "'" +
-                      (suggestion.empty() ? "." : suggestion) + " Available: " + subcommands);
+  // LightningCLI also takes config files before the subcommand (`--config FILE fit`); they
+  // apply first, below everything after it.
+  std::vector<std::string> leading_configs;
+  std::size_t first = 0;
+  while (first < args.size() && !is_subcommand(args[first])) {
+    const std::string& arg = args[first];
+    if ((arg == "--config" || arg == "-c") && first + 1 < args.size()) {
+      leading_configs.push_back(args[first + 1]);
+      first += 2;
+    } else if (arg.rfind("--config=", 0) == 0) {
+      leading_configs.push_back(arg.substr(9));
+      first += 1;
+    } else {
+      break;
+    }
   }
-  out.subcommand = args[0];
+  if (first >= args.size() || !is_subcommand(args[first])) {
+    const std::string word = first < args.size() ? args[first] : "";
+    if (word.empty()) throw ConfigError("missing subcommand; expected one of " + subcommands);
+    const std::string suggestion = did_you_mean(word, subcommand_names());
+    throw ConfigError("unknown subcommand '" + word + "'" +
+                      (suggestion.empty() ? "." : suggestion) + " Available: " + subcommands +
+                      (first == 0 ? "" : " (only --config may come before it)"));
+  }
+  out.subcommand = args[first];
 
   apply_environment(out, env);
-  for (std::size_t i = 1; i < args.size(); ++i) {
+  for (const auto& path : leading_configs) merge_config_file(out.config, path, out.subcommand);
+  for (std::size_t i = first + 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {
       out.help = true;

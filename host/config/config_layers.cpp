@@ -3,6 +3,7 @@
 #include "config/config_error.hpp"
 #include "config/did_you_mean.hpp"
 #include "config/json_schema.hpp"
+#include "config/lightning_cli.hpp"
 #include "config/yaml_format.hpp"
 
 #include <algorithm>
@@ -39,7 +40,7 @@ json selection_list(const json& value, const std::string& where) {
   json list = json::array();
   if (value.is_string()) {
     for (const auto& id : split_ids(value.get<std::string>())) {
-      list.push_back(json{{"id", id}, {"config", json::object()}});
+      list.push_back(json{{"id", plugin_id_from(id)}, {"config", json::object()}});
     }
   } else if (value.is_object()) {
     list.push_back(normalize_plugin_selection(value, where, true));
@@ -92,9 +93,9 @@ const std::vector<std::string>& subcommand_names() {
 bool is_subcommand(const std::string& name) { return contains(subcommand_names(), name); }
 
 const std::vector<std::string>& config_top_level_keys() {
-  static const std::vector<std::string> keys{"callbacks", "ckpt_path", "data",  "logger",
-                                             "model",     "precision", "seed_everything",
-                                             "strategy",  "trainer"};
+  static const std::vector<std::string> keys{
+      "callbacks", "ckpt_path",       "data",     "logger",  "lr_scheduler",
+      "model",     "optimizer",       "precision", "seed_everything", "strategy", "trainer"};
   return keys;
 }
 
@@ -117,11 +118,20 @@ json default_logger_list() {
 }
 
 json normalize_plugin_selection(const json& value, const std::string& where, bool id_required) {
-  if (value.is_string()) return json{{"id", value}, {"config", json::object()}};
+  if (value.is_string())
+    return json{{"id", plugin_id_from(value.get<std::string>())}, {"config", json::object()}};
   if (!value.is_object()) {
     throw ConfigError(where + ": expected a plugin id or {\"id\": ..., \"config\": {...}}, got " +
                       describe_value(value));
   }
+  if (is_class_path_selection(value)) {
+    json out = from_class_path_selection(value, where);
+    if (id_required && !out.contains("id")) throw ConfigError(where + ": missing \"class_path\"");
+    return out;
+  }
+  // LightningCLI's plain `model: {KEY: V}` (the class fixed elsewhere): the options alone.
+  if (!id_required && !value.contains("id") && !value.contains("config"))
+    return json{{"config", value}};
   for (const auto& [key, unused] : value.items()) {
     if (key != "id" && key != "config") {
       throw ConfigError(where + "." + key + ": unknown key; a plugin selection holds only \"id\" "
@@ -198,6 +208,11 @@ void merge_config_layer(json& config, const json& given_layer, const std::string
       deep_merge(config[key], value);
     } else if (key == "seed_everything" || key == "ckpt_path") {
       config[key] = value;
+    } else if (key == "optimizer" || key == "lr_scheduler") {
+      // LightningCLI's automatic arguments: options of the module (lightning_cli.hpp).
+      json options = key == "optimizer" ? optimizer_as_model_config(value, where)
+                                        : lr_scheduler_as_model_config(value, where);
+      merge_plugin_selection(config["model"], json{{"config", options}});
     } else {
       const auto& accepted = config_top_level_keys();
       const std::string suggestion = did_you_mean(key, accepted);

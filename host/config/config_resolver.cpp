@@ -4,6 +4,7 @@
 #include "config/config_layers.hpp"
 #include "config/did_you_mean.hpp"
 #include "config/json_schema.hpp"
+#include "config/lightning_cli.hpp"
 #include "config/trainer_schema.hpp"
 
 #include <cstdint>
@@ -83,6 +84,8 @@ json resolve_single_group(const json& config, const std::string& group,
   } else if (config.contains(group)) {
     selection = normalize_plugin_selection(
         group == "precision" ? precision_alias(config[group]) : config[group], group, false);
+    if (group == "strategy" && selection.value("id", "") == "auto")
+      selection["id"] = auto_strategy_id(config.value("trainer", json::object()));
   }
   if (!selection.contains("id")) {
     const KindNames names = kind_names(group);
@@ -142,11 +145,17 @@ json validate_and_fill(const json& given, const SchemaLookup& lookup, const IdLi
   out["seed_everything"] = resolve_seed(config);
   out["trainer"] = apply_schema(trainer_schema(), config.value("trainer", json::object()),
                                 "trainer");
-  check_trainer_options(out["trainer"]);
+  check_trainer_options(out["trainer"], config.value("trainer", json::object()));
   for (const auto& group : single_plugin_groups()) {
     out[group] = resolve_single_group(config, group, lookup, list_ids);
   }
   out["logger"] = resolve_loggers(config, lookup, list_ids);
+  if (out["trainer"]["barebones"].get<bool>()) {
+    // Lightning's barebones: no logger, progress bar, model summary or checkpointing.
+    out["logger"] = false;
+    for (const char* key : {"enable_progress_bar", "enable_model_summary", "enable_checkpointing"})
+      out["trainer"][key] = false;
+  }
   out["callbacks"] = resolve_callbacks(config, lookup, list_ids);
   static const json ckpt_schema = json::parse(R"({"type": ["string", "null"]})");
   out["ckpt_path"] = apply_schema(ckpt_schema, config.value("ckpt_path", json()), "ckpt_path");

@@ -63,7 +63,23 @@ constexpr const char* kTrainerSchemaText = R"json({
     "default_root_dir": {"type": ["string", "null"], "default": null,
       "description": "Root folder for logs and checkpoints; null = current working directory"},
     "fast_dev_run": {"type": ["boolean", "integer"], "minimum": 0, "default": false,
-      "description": "Run N (true = 1) batches of each stage to find bugs; no logging or checkpoints"}
+      "description": "Run N (true = 1) batches of each stage to find bugs; no logging or checkpoints"},
+    "inference_mode": {"type": "boolean", "default": true,
+      "description": "Evaluate under inference mode (false: no_grad)"},
+    "benchmark": {"type": ["boolean", "null"], "default": null,
+      "description": "cudnn.benchmark (null: leave LibTorch's setting; no effect on CPU)"},
+    "detect_anomaly": {"type": "boolean", "default": false,
+      "description": "Autograd anomaly detection during fit (slow; names the op that made a NaN)"},
+    "barebones": {"type": "boolean", "default": false,
+      "description": "No progress bar, model summary, checkpointing or logger (measures raw speed)"},
+    "reload_dataloaders_every_n_epochs": {"type": "integer", "minimum": 0, "default": 0,
+      "description": "Lightning's option; Volt asks datamodules for every epoch's batches by (epoch, index), so only 0 is accepted"},
+    "use_distributed_sampler": {"type": "boolean", "default": true,
+      "description": "Lightning's option; Volt datamodules always shard by rank, so only true is accepted"},
+    "sync_batchnorm": {"type": "boolean", "default": false,
+      "description": "Lightning's option; Volt has no SyncBatchNorm, so only false is accepted"},
+    "profiler": {"type": ["string", "null"], "default": null,
+      "description": "Lightning's option; Volt has no profiler yet, so only null is accepted"}
   }
 })json";
 
@@ -91,11 +107,40 @@ std::vector<std::string> trainer_option_names() {
   return names;
 }
 
-void check_trainer_options(const nlohmann::json& trainer) {
+void check_trainer_options(const nlohmann::json& trainer, const nlohmann::json& given) {
   for (const char* key : {"limit_train_batches", "limit_val_batches", "limit_test_batches",
                           "limit_predict_batches", "overfit_batches", "val_check_interval"}) {
     check_fraction(trainer, key);
   }
+  // Lightning's _DataConnector.on_trainer_init, on the value as given.
+  auto every = given.find("val_check_interval");
+  if (trainer["check_val_every_n_epoch"].is_null() && every != given.end() && every->is_number_float())
+    throw ConfigError("trainer.val_check_interval: `val_check_interval` should be an integer "
+                      "when `check_val_every_n_epoch=None`, found " + every->dump() + ".");
+  // Lightning's options that have no counterpart here: their defaults pass, anything else
+  // says why it cannot work.
+  auto refuse = [&](const char* key, const char* why) {
+    throw ConfigError(std::string("trainer.") + key + ": " + trainer[key].dump() +
+                      " is not supported: " + why);
+  };
+  if (trainer["reload_dataloaders_every_n_epochs"].get<int64_t>() != 0)
+    refuse("reload_dataloaders_every_n_epochs",
+           "Volt asks the datamodule for each epoch's batches by (epoch, index), so every epoch "
+           "already sees the datamodule's current data; remove the option");
+  if (!trainer["use_distributed_sampler"].get<bool>())
+    refuse("use_distributed_sampler",
+           "Volt datamodules receive the rank and world size and always shard by rank");
+  if (trainer["sync_batchnorm"].get<bool>())
+    refuse("sync_batchnorm", "Volt has no synchronized batch norm");
+  if (!trainer["profiler"].is_null())
+    refuse("profiler", "Volt has no profiler yet");
+  // Lightning's barebones: everything that costs time besides the loops is off, and asking for
+  // one of those things as well is an error.
+  if (trainer["barebones"].get<bool>())
+    for (const char* key : {"enable_progress_bar", "enable_model_summary", "enable_checkpointing"})
+      if (auto it = given.find(key); it != given.end() && it->is_boolean() && it->get<bool>())
+        throw ConfigError(std::string("trainer.barebones: `Trainer(barebones=True)` was passed "
+                                      "with `") + key + "=True` but barebones mode doesn't support it");
 }
 
 }  // namespace volt::host::config

@@ -19,7 +19,10 @@ std::vector<std::string> trainer_option_names();
 
 // Rules the schema subset cannot express, checked on a trainer section that already passed
 // apply_schema: a float limit_*_batches / overfit_batches / val_check_interval is a fraction
-// and must be in [0.0, 1.0] (an integer is a batch count). Throws ConfigError.
-void check_trainer_options(const nlohmann::json& trainer);
+// and must be in [0.0, 1.0] (an integer is a batch count); a float val_check_interval given
+// with check_val_every_n_epoch=null; Lightning options without a counterpart in Volt set to
+// anything but their defaults; barebones with an explicitly enabled feature. `given` is the
+// section as the user wrote it. Throws ConfigError.
+void check_trainer_options(const nlohmann::json& trainer, const nlohmann::json& given = {});
 
 }  // namespace volt::host::config

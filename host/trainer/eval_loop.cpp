@@ -45,8 +45,12 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
   std::optional<torch::NoGradGuard> no_grad;
   if (options_.inference_mode) inference.emplace(); else no_grad.emplace();
 
-  if (stage == VOLT_STAGE_VALIDATE) call_hook(VOLT_HOOK_ON_VALIDATION_MODEL_EVAL);
-  else c_.module.check(c_.module->set_training(c_.module.get(), false), "eval");
+  if (stage == VOLT_STAGE_VALIDATE) {
+    call_hook(VOLT_HOOK_ON_VALIDATION_MODEL_EVAL);
+  } else {
+    c_.module.check(c_.module->set_training(c_.module.get(), false), "eval");
+    call_hook(VOLT_HOOK_ON_TEST_MODEL_EVAL);
+  }
   call_hook(h.start);
   call_hook(h.epoch_start);
   HostBatch batch;
@@ -76,6 +80,9 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
     if (result.prediction != nullptr && result.prediction->deleter != nullptr)
       result.prediction->deleter(result.prediction);
   }
+  // Lightning's epoch_end_reached: on_*_epoch_end sees the epoch values (the sanity check's are
+  // forgotten, so they never become callback metrics).
+  if (!sanity) metrics_.epoch_end_reached(h.scope);
   call_hook(h.epoch_end);
   ScalarRow logged;
   if (sanity) {
@@ -85,7 +92,12 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
     log_to_loggers(logged, batches_that_stepped_);
   }
   call_hook(h.end);
-  if (stage == VOLT_STAGE_VALIDATE) call_hook(VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN);
+  if (stage == VOLT_STAGE_VALIDATE) {
+    call_hook(VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN);
+  } else {
+    c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
+    call_hook(VOLT_HOOK_ON_TEST_MODEL_TRAIN);
+  }
   scope_ = previous_scope;
   training_ = was_training;
   loop_batches_ = outer_loop_batches;
@@ -143,6 +155,7 @@ std::vector<at::Tensor> Trainer::run_prediction() {
   int64_t n = options_.limit_predict_batches.apply(available_batches(VOLT_SPLIT_PREDICT));
   c10::InferenceMode inference;
   c_.module.check(c_.module->set_training(c_.module.get(), false), "eval");
+  call_hook(VOLT_HOOK_ON_PREDICT_MODEL_EVAL);
   loop_batches_ = n;
   call_hook(VOLT_HOOK_ON_PREDICT_START);
   call_hook(VOLT_HOOK_ON_PREDICT_EPOCH_START);

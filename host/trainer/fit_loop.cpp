@@ -10,6 +10,7 @@
 #include <volt/sdk/core.hpp>
 #include <volt/sdk/model_summary.hpp>
 
+#include <torch/csrc/autograd/anomaly_mode.h>
 #include <torch/nn/utils/clip_grad.h>
 
 namespace volt::host {
@@ -25,6 +26,8 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
     if (!path && !slurm_job_id().empty() && find_hpc_checkpoint(root_dir())) path = "hpc";
     std::optional<CheckpointFile> ckpt = read_ckpt_path(path);
     bool resuming = ckpt && ckpt->kind == CheckpointFile::Kind::Lightning;
+    if (resuming) ckpt_path_ = std::filesystem::absolute(ckpt->path).lexically_normal().string();
+    num_val_batches_ = options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION));
     if (ckpt) restore_weights(*ckpt);
     if (resuming) restore_callbacks(*ckpt);
     configure_optimizers();
@@ -37,8 +40,10 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
     ckpt.reset();  // the file's tensors are no longer needed
     for (auto& slot : optimizers_)
       c_.module.check(slot.optimizer->zero_grad(slot.optimizer, true), "zero_grad");
-    // Lightning skips the sanity check when restarting.
-    if (!resuming && options_.num_sanity_val_steps != 0 &&
+    // Lightning skips the sanity check when restarting mid-epoch; from an end-of-epoch
+    // checkpoint it runs it again.
+    bool restarting_mid_epoch = resuming && resume_.phase != ResumePoint::Phase::EpochEnd;
+    if (!restarting_mid_epoch && options_.num_sanity_val_steps != 0 &&
         available_batches(VOLT_SPLIT_VALIDATION) > 0 &&
         options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION)) > 0) {
       sanity_checking_ = true;
@@ -47,7 +52,12 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
       call_hook(VOLT_HOOK_ON_SANITY_CHECK_END);
       sanity_checking_ = false;
     }
-    run_training();
+    {
+      // Lightning's detect_anomaly: autograd names the forward op of a backward that made NaN.
+      std::optional<torch::autograd::DetectAnomalyGuard> anomaly;
+      if (options_.detect_anomaly) anomaly.emplace();
+      run_training();
+    }
     call_hook(VOLT_HOOK_ON_FIT_END);
     teardown(VOLT_STAGE_FIT);
     finalize_loggers(cancel_flag().load() ? "interrupted" : "success");
@@ -62,10 +72,17 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
   }
 }
 
-bool Trainer::stop_requested_and_allowed() const {
+bool Trainer::stop_requested_and_allowed() {
   if (!should_stop_) return false;
-  // min_epochs / min_steps keep training despite a stop request (Lightning).
-  return current_epoch_ + 1 >= options_.min_epochs && global_step_ >= options_.min_steps;
+  // min_epochs / min_steps keep training despite a stop request (Lightning's _can_stop_early:
+  // epochs processed, which current_epoch_ counts both inside an epoch and after its end).
+  if (current_epoch_ >= options_.min_epochs && global_step_ >= options_.min_steps) return true;
+  if (!min_not_met_reported_) {
+    min_not_met_reported_ = true;
+    log::info("Trainer was signaled to stop but the required `min_epochs=", options_.min_epochs,
+              "` or `min_steps=", options_.min_steps, "` has not been met. Training will continue...");
+  }
+  return false;
 }
 
 void Trainer::run_training() {
@@ -105,6 +122,8 @@ void Trainer::run_training() {
   training_ = false;
 }
 
+// Lightning's _should_check_val_fx. An integer interval counts batches of the epoch, or of the
+// whole fit with check_val_every_n_epoch=None (total_batch_idx).
 bool Trainer::should_validate(int64_t batch_idx, bool is_last_batch) const {
   if (options_.check_val_every_n_epoch &&
       (current_epoch_ + 1) % *options_.check_val_every_n_epoch != 0)
@@ -115,12 +134,29 @@ bool Trainer::should_validate(int64_t batch_idx, bool is_last_batch) const {
     int64_t n = std::max<int64_t>(1, static_cast<int64_t>(num_train_batches_ * every.fraction));
     return (batch_idx + 1) % n == 0;
   }
-  return every.count > 0 && (batch_idx + 1) % every.count == 0;
+  int64_t iteration = options_.check_val_every_n_epoch ? batch_idx : progress_.batch.total.ready - 1;
+  return every.count > 0 && (iteration + 1) % every.count == 0;
+}
+
+// Lightning's checks of fit_loop.setup_data, once the epoch's batch count is known.
+void Trainer::check_val_check_interval() const {
+  const BatchLimit& every = options_.val_check_interval;
+  if (every.is_fraction || !options_.check_val_every_n_epoch || every.count <= num_train_batches_)
+    return;
+  throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+              "`val_check_interval` (" + std::to_string(every.count) +
+                  ") must be less than or equal to the number of the training batches (" +
+                  std::to_string(num_train_batches_) +
+                  "). If you want to disable validation set `limit_val_batches` to 0.0 instead. "
+                  "If you want to validate based on the total training batches, set "
+                  "`check_val_every_n_epoch=None`.");
 }
 
 void Trainer::run_training_epoch() {
   num_train_batches_ = options_.limit_train_batches.apply(available_batches(VOLT_SPLIT_TRAIN));
   int64_t val_batches = options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION));
+  num_val_batches_ = val_batches;
+  if (val_batches > 0 && num_train_batches_ > 0) check_val_check_interval();
   c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
   scope_ = MetricScope::Train;
   loop_batches_ = num_train_batches_;
@@ -154,9 +190,13 @@ void Trainer::run_training_epoch() {
   scope_ = MetricScope::Train;
   ++progress_.epoch.total.processed;
   progress_.epoch.current = progress_.epoch.total;
+  // Lightning's epoch_end_reached: from here on, the epoch values of what training logged are
+  // the callback metrics (also those logged in on_train_epoch_end), so monitoring callbacks
+  // see them in on_train_epoch_end.
+  metrics_.epoch_end_reached(MetricScope::Train);
   call_hook(VOLT_HOOK_ON_TRAIN_EPOCH_END);
   // Lightning's default ModelCheckpoint is a monitoring callback: it saves at the end of
-  // on_train_epoch_end, before the epoch's schedulers step.
+  // on_train_epoch_end, after the epoch's schedulers stepped and before plateau schedulers do.
   save_default_checkpoint();
   finish_training_epoch(false);
 }
@@ -166,6 +206,8 @@ bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch, int64
   if (val_batches > 0 && should_validate(batch_idx, is_last_batch) &&
       progress_.validated_batch != batch_idx) {
     progress_.validated_batch = batch_idx;
+    // Lightning frees the gradients before validating, unless a window is being accumulated.
+    if (stepped) call_hook(VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD);
     run_evaluation(VOLT_STAGE_VALIDATE, false);
     scope_ = MetricScope::Train;
     c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
@@ -185,12 +227,15 @@ bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch, int64
 }
 
 void Trainer::finish_training_epoch(bool restarting) {
+  // Plateau schedulers step here, after the monitoring callbacks, on an epoch that ran all its
+  // batches (the others stepped with the last batch). A restart has no epoch metrics, so they
+  // wait for the next epoch (Lightning's update_plateau_schedulers=not restarting).
+  if (!restarting && progress_.batch.current.ready >= num_train_batches_)
+    step_schedulers(VOLT_INTERVAL_EPOCH, SchedulerKind::Plateau);
   // Lightning logs epoch metrics at the step of the epoch's last batch (FitLoop decrements
   // _batches_that_stepped around update_train_epoch_metrics).
   log_to_loggers(metrics_.finish_epoch(MetricScope::Train),
                  std::max<int64_t>(0, batches_that_stepped_ - 1));
-  // A restart has no epoch metrics, so plateau schedulers wait for the next epoch (Lightning).
-  step_schedulers(VOLT_INTERVAL_EPOCH, restarting);
   ++progress_.epoch.total.completed;
   progress_.epoch.current = progress_.epoch.total;
 }
@@ -271,6 +316,9 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
             (batch_idx + 1) % slot.frequency == 0)
           c_.module.check(slot.scheduler->step(slot.scheduler, false, 0.0), "lr_scheduler.step");
     }
+    // Lightning steps the epoch's non-plateau schedulers with its last batch, before the
+    // validation and the checkpoints of the epoch's end (so those hold the stepped state).
+    if (is_last_batch) step_schedulers(VOLT_INTERVAL_EPOCH, SchedulerKind::NonPlateau);
   }
   strategy_step_end(VOLT_STEP_TRAINING);
   // The step is done: a checkpoint from here on resumes with the next batch.
@@ -332,12 +380,12 @@ void Trainer::clip_gradients(volt_optimizer* optimizer) {
     torch::nn::utils::clip_grad_norm_(params(), *options_.gradient_clip_val);
 }
 
-void Trainer::step_schedulers(int32_t interval, bool skip_monitored) {
+void Trainer::step_schedulers(int32_t interval, SchedulerKind kind) {
   // Lightning: with manual optimization the module steps its schedulers itself.
   if (!automatic_optimization_) return;
   for (auto& slot : optimizers_) {
     if (slot.scheduler == nullptr || slot.interval != interval) continue;
-    if (skip_monitored && !slot.monitor.empty()) continue;
+    if (slot.monitor.empty() != (kind == SchedulerKind::NonPlateau)) continue;
     if ((current_epoch_ + 1) % slot.frequency != 0) continue;
     double metric = 0;
     bool has = !slot.monitor.empty() && metrics_.callback_metric(slot.monitor, metric);

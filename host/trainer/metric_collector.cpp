@@ -43,6 +43,10 @@ const char* hook_name(int32_t hook) {
     case VOLT_HOOK_ON_VALIDATION_MODEL_EVAL: return "on_validation_model_eval";
     case VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN: return "on_validation_model_train";
     case VOLT_HOOK_ON_EXCEPTION: return "on_exception";
+    case VOLT_HOOK_ON_TEST_MODEL_EVAL: return "on_test_model_eval";
+    case VOLT_HOOK_ON_TEST_MODEL_TRAIN: return "on_test_model_train";
+    case VOLT_HOOK_ON_PREDICT_MODEL_EVAL: return "on_predict_model_eval";
+    case VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD: return "on_validation_model_zero_grad";
     case VOLT_HOOK_TRAINING_STEP: return "training_step";
     case VOLT_HOOK_VALIDATION_STEP: return "validation_step";
     case VOLT_HOOK_TEST_STEP: return "test_step";
@@ -128,7 +132,7 @@ void MetricCollector::log(MetricScope scope, int32_t hook, const volt_log_args& 
     value = t.dim() == 0 ? t.variable_data() : t.variable_data().reshape({});
     if (!value.is_floating_point()) value = value.to(at::kFloat);
   } else {
-    value = at::scalar_tensor(a.scalar, at::kDouble);
+    value = at::scalar_tensor(a.scalar, at::kFloat);  // Lightning: the default dtype
   }
 
   Scope& s = scopes_[static_cast<int>(scope)];
@@ -157,7 +161,7 @@ void MetricCollector::log(MetricScope scope, int32_t hook, const volt_log_args& 
     int64_t bs = a.batch_size > 0 ? a.batch_size : batch_size;
     switch (e.reduce) {
       case VOLT_REDUCE_MEAN: {
-        at::Tensor weighted = value.to(at::kDouble) * static_cast<double>(bs);
+        at::Tensor weighted = value * static_cast<double>(bs);
         e.accumulated = e.accumulated.defined() ? e.accumulated + weighted : weighted;
         e.weight += static_cast<double>(bs);
         break;
@@ -172,7 +176,34 @@ void MetricCollector::log(MetricScope scope, int32_t hook, const volt_log_args& 
         e.accumulated = e.accumulated.defined() ? at::minimum(e.accumulated, value) : value.clone();
         break;
     }
+    e.epoch_dirty = true;
+    if (s.epoch_end) compute_epoch_value(name, e);
   }
+}
+
+void MetricCollector::compute_epoch_value(const std::string& name, Entry& e) {
+  at::Tensor v;
+  if (e.reduce == VOLT_REDUCE_MEAN) {
+    at::Tensor num = synced(e.accumulated, e.sync_dist, VOLT_REDUCE_SUM);
+    at::Tensor den = synced(at::scalar_tensor(e.weight, num.scalar_type()), e.sync_dist,
+                            VOLT_REDUCE_SUM);
+    v = num / den;
+  } else {
+    v = synced(e.accumulated, e.sync_dist, e.reduce);
+  }
+  e.epoch_value = v;
+  e.epoch_dirty = false;
+  callback_metrics_[name] = v;
+  if (e.on_step) callback_metrics_[name + "_epoch"] = v;
+}
+
+void MetricCollector::epoch_end_reached(MetricScope scope) {
+  Scope& s = scopes_[static_cast<int>(scope)];
+  for (const auto& name : s.order) {
+    Entry& e = s.entries[name];
+    if (e.on_epoch && e.epoch_dirty) compute_epoch_value(name, e);
+  }
+  s.epoch_end = true;
 }
 
 ScalarRow MetricCollector::take_step_metrics(MetricScope scope) {
@@ -194,18 +225,8 @@ ScalarRow MetricCollector::finish_epoch(MetricScope scope) {
   for (const auto& name : s.order) {
     Entry& e = s.entries[name];
     if (!e.on_epoch || !e.accumulated.defined()) continue;
-    at::Tensor v;
-    if (e.reduce == VOLT_REDUCE_MEAN) {
-      at::Tensor num = synced(e.accumulated, e.sync_dist, VOLT_REDUCE_SUM);
-      at::Tensor den = synced(at::scalar_tensor(e.weight, at::kDouble), e.sync_dist,
-                              VOLT_REDUCE_SUM);
-      v = num / den;
-    } else {
-      v = synced(e.accumulated, e.sync_dist, e.reduce);
-    }
-    callback_metrics_[name] = v;
-    if (e.on_step) callback_metrics_[name + "_epoch"] = v;
-    if (e.logger) row.emplace_back(e.on_step ? name + "_epoch" : name, v.item<double>());
+    if (e.epoch_dirty) compute_epoch_value(name, e);
+    if (e.logger) row.emplace_back(e.on_step ? name + "_epoch" : name, e.epoch_value.item<double>());
   }
   reset(scope);
   return row;
@@ -215,6 +236,7 @@ void MetricCollector::reset(MetricScope scope) {
   Scope& s = scopes_[static_cast<int>(scope)];
   s.entries.clear();
   s.order.clear();
+  s.epoch_end = false;
 }
 
 bool MetricCollector::callback_metric(const std::string& name, double& out) const {

@@ -40,8 +40,12 @@ class MetricCollector {
   // Step values logged since the last call, named for loggers (`name` or `name_step`); clears
   // the pending set.
   ScalarRow take_step_metrics(MetricScope scope);
-  // Ends an epoch of `scope`: computes epoch values, makes them callback metrics, returns
-  // them named for loggers (`name` or `name_epoch`), and resets the scope.
+  // Lightning's epoch_end_reached: the epoch values of `scope` become the callback metrics,
+  // and values logged from now until finish_epoch update them at once (so a monitoring
+  // callback sees what on_*_epoch_end logged). A collective when values sync across ranks.
+  void epoch_end_reached(MetricScope scope);
+  // Ends an epoch of `scope`: computes the epoch values not computed yet, makes them callback
+  // metrics, returns them named for loggers (`name` or `name_epoch`), and resets the scope.
   ScalarRow finish_epoch(MetricScope scope);
   // Forgets a scope's accumulated values without reporting them (sanity check).
   void reset(MetricScope scope);
@@ -62,8 +66,11 @@ class MetricCollector {
     int32_t reduce = VOLT_REDUCE_MEAN;
     at::Tensor step_value;  // latest on_step value
     bool step_pending = false;
+    // In the logged value's dtype (float32 for numbers), as Lightning's _ResultMetric.
     at::Tensor accumulated;  // mean: sum of value*batch_size; others: running reduction
     double weight = 0;       // mean: sum of batch sizes
+    at::Tensor epoch_value;  // computed by epoch_end_reached / finish_epoch
+    bool epoch_dirty = false;  // accumulated changed since epoch_value was computed
     // Found once, so that a step's self.log looks its name up only in `entries`:
     at::Tensor* callback_slot = nullptr;  // callback_metrics_[name] (map nodes stay put)
     bool prog_bar_listed = false;         // in prog_bar_names_
@@ -71,9 +78,12 @@ class MetricCollector {
   struct Scope {
     std::unordered_map<std::string, Entry> entries;
     std::vector<std::string> order;  // first-logged order, for stable output
+    bool epoch_end = false;          // between epoch_end_reached and finish_epoch
   };
 
   at::Tensor synced(const at::Tensor& v, bool sync, int32_t op) const;
+  // The entry's epoch value, made a callback metric.
+  void compute_epoch_value(const std::string& name, Entry& e);
 
   SyncFn sync_;
   Scope scopes_[3];

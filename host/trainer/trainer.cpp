@@ -28,6 +28,7 @@ Trainer::Trainer(TrainerOptions options, TrainerComponents& components)
       c_(components),
       metrics_([this](const at::Tensor& v, int32_t op) { return reduce_over_ranks(v, op); }) {
   if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
+  if (options_.benchmark) at::globalContext().setBenchmarkCuDNN(*options_.benchmark);
   // Every plugin's context now answers self.log and trainer-state queries through us.
   auto attach = [this](volt_host_context* ctx) { ctx->services = this; };
   attach(c_.module.context());
@@ -103,6 +104,11 @@ void Trainer::fill_state(volt_trainer_state& s) const {
   s.log_dir = log_dir_.empty() ? nullptr : log_dir_.c_str();
   s.root_dir = options_.default_root_dir.c_str();
   s.num_batches = loop_batches_;
+  s.num_val_batches = num_val_batches_;
+  s.check_val_every_n_epoch = options_.check_val_every_n_epoch.value_or(0);
+  const BatchLimit& every = options_.val_check_interval;
+  s.val_check_interval = every.is_fraction ? every.fraction : static_cast<double>(every.count);
+  s.ckpt_path = ckpt_path_.empty() ? nullptr : ckpt_path_.c_str();
 }
 
 std::string Trainer::progress_bar_metrics_json() const {

@@ -159,9 +159,12 @@ class Trainer : public TrainerServices {
   void finish_training_epoch(bool restarting);
   void optimizer_step(OptimizerSlot& slot);
   void clip_gradients(volt_optimizer* optimizer);
-  void step_schedulers(int32_t interval, bool skip_monitored = false);
+  // Lightning steps ReduceLROnPlateau (schedulers with a monitor) apart from the others.
+  enum class SchedulerKind { NonPlateau, Plateau };
+  void step_schedulers(int32_t interval, SchedulerKind kind);
   bool should_validate(int64_t batch_idx, bool is_last_batch) const;
-  bool stop_requested_and_allowed() const;
+  void check_val_check_interval() const;
+  bool stop_requested_and_allowed();
   // Returns the epoch metrics the loop logged (empty for the sanity check).
   ScalarRow run_evaluation(int32_t stage, bool sanity);
   std::map<std::string, double> evaluate_stage(int32_t stage,
@@ -195,7 +198,10 @@ class Trainer : public TrainerServices {
   int64_t batches_that_stepped_ = 0;  // Lightning's _batches_that_stepped (logging step)
   int64_t current_batch_size_ = 1;
   int64_t num_train_batches_ = 0;
+  int64_t num_val_batches_ = 0;  // per validation run, after limit_val_batches
+  std::string ckpt_path_;        // the checkpoint this fit resumed from (trainer.ckpt_path)
   bool should_stop_ = false;
+  bool min_not_met_reported_ = false;  // Lightning's "min_epochs ... has not been met" said once
   std::string stop_reason_;
   std::optional<BoundaryVote> vote_;  // while the training loop runs
   uint32_t local_requests_ = 0;       // this rank's requests not yet acted on

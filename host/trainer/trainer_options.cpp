@@ -82,6 +82,8 @@ TrainerOptions TrainerOptions::from_json(const nlohmann::json& t) {
                 o.gradient_clip_algorithm + "'");
   o.deterministic = value_or<bool>(t, "deterministic", false);
   o.inference_mode = value_or<bool>(t, "inference_mode", true);
+  o.detect_anomaly = value_or<bool>(t, "detect_anomaly", false);
+  if (auto it = t.find("benchmark"); it != t.end() && it->is_boolean()) o.benchmark = it->get<bool>();
   o.default_root_dir = value_or<std::string>(t, "default_root_dir", "");
   if (auto it = t.find("fast_dev_run"); it != t.end() && !it->is_null())
     o.fast_dev_run = it->is_boolean() ? (it->get<bool>() ? 1 : 0) : it->get<int64_t>();

@@ -40,6 +40,8 @@ struct TrainerOptions {
   std::string gradient_clip_algorithm = "norm";
   bool deterministic = false;
   bool inference_mode = true;
+  bool detect_anomaly = false;
+  std::optional<bool> benchmark;  // cudnn.benchmark; nullopt: leave it
   std::string default_root_dir;  // "" = current directory
   int64_t fast_dev_run = 0;      // 0 = off, n = run n batches of each loop
   bool overfit = false;          // overfit_batches > 0: train on the epoch-0 batches every epoch

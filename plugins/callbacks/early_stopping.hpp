@@ -2,13 +2,14 @@
 // stops improving (patience counts checks, not epochs), crosses a stopping or divergence
 // threshold, or becomes non-finite; the reason is handed to the trainer, which prints it.
 //
-// Checks run at validation end, or at train epoch end with check_on_train_epoch_end=true.
-// (Lightning's default picks train epoch end when val_check_interval == 1.0 and
-// check_val_every_n_epoch == 1; Volt's trainer state does not expose those two options.)
+// Checks run at train epoch end or at validation end: check_on_train_epoch_end=null picks train
+// epoch end when val_check_interval == 1.0 and check_val_every_n_epoch == 1 (Lightning's
+// setup), which also sees the training epoch metrics.
 #pragma once
 
 #include "common.hpp"
 #include "early_stopping_logic.hpp"
+#include "score_state.hpp"
 
 #include <volt/sdk.hpp>
 
@@ -40,7 +41,7 @@ class EarlyStopping : public Callback {
               "divergence_threshold": {"type": ["number", "null"], "default": null,
                                        "description": "stop at once when the metric gets worse than this value"},
               "check_on_train_epoch_end": {"type": ["boolean", "null"], "default": null,
-                                           "description": "true: check at train epoch end; null/false: at validation end"},
+                                           "description": "true: check at train epoch end; false: at validation end; null: train epoch end when validation runs once per epoch at its end"},
               "log_rank_zero_only": {"type": "boolean", "default": false,
                                      "description": "verbose messages from rank 0 only"}}})json"};
   }
@@ -68,6 +69,13 @@ class EarlyStopping : public Callback {
             {"patience", state_.patience}};
   }
 
+  // Lightning's types: best_score a tensor (its _evaluate_stopping_criteria calls .to() on it).
+  c10::IValue full_state_dict() const override {
+    c10::impl::GenericDict d = json_to_ivalue(state_dict()).toGenericDict();
+    d.insert_or_assign("best_score", score_ivalue(state_.best_score));
+    return d;
+  }
+
   void load_state_dict(const nlohmann::json& state) override {
     if (!state.is_object()) return;
     state_.wait_count = state.value("wait_count", state_.wait_count);
@@ -78,10 +86,10 @@ class EarlyStopping : public Callback {
   }
 
   void on_train_epoch_end() override {
-    if (check_on_train_epoch_end_.value_or(false) && !should_skip_check()) run_check();
+    if (check_on_train_epoch_end() && !should_skip_check()) run_check();
   }
   void on_validation_end() override {
-    if (!check_on_train_epoch_end_.value_or(false) && !should_skip_check()) run_check();
+    if (!check_on_train_epoch_end() && !should_skip_check()) run_check();
   }
 
   const EarlyStoppingState& state() const { return state_; }
@@ -107,6 +115,13 @@ class EarlyStopping : public Callback {
     c.stopping_threshold = number("stopping_threshold");
     c.divergence_threshold = number("divergence_threshold");
     return c;
+  }
+
+  bool check_on_train_epoch_end() const {
+    if (check_on_train_epoch_end_) return *check_on_train_epoch_end_;
+    if (volt::detail::host().abi_minor < 9) return false;  // the schedule is not known
+    volt_trainer_state s = trainer_state();
+    return s.val_check_interval == 1.0 && s.check_val_every_n_epoch == 1;
   }
 
   // Lightning's _should_skip_check: only while fitting, never during the sanity check.

@@ -75,7 +75,9 @@ class LearningRateMonitor : public Callback {
     std::optional<std::string> interval = lr_monitor_interval(logging_interval_, at_batch_start);
     if (!interval || context() == nullptr) return;
     for (const auto& [name, value] : lr_monitor_stats(optimizers(), *interval, log_momentum_)) {
-      log(name, value, volt::LogOptions().batch_size(1));
+      // Lightning hands the learning rates to the loggers as Python floats: a float64 tensor
+      // keeps them exact (a number would be logged as float32, as self.log does).
+      log(name, torch::scalar_tensor(value, torch::kFloat64), volt::LogOptions().batch_size(1));
     }
   }
 

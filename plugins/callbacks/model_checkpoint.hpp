@@ -5,13 +5,15 @@
 // optionally last.ckpt.
 //
 // When: every every_n_train_steps optimizer steps (on_train_batch_end), or every every_n_epochs
-// epochs (default 1) at validation end when validation ran that epoch, else at train epoch end
-// (save_on_train_epoch_end=true/false forces one of the two).
+// epochs (default 1) at train epoch end when validation runs once per epoch at its end or not at
+// all, else at validation end (Lightning's _should_save_on_train_epoch_end;
+// save_on_train_epoch_end=true/false forces one of the two).
 #pragma once
 
 #include "checkpoint_filename.hpp"
 #include "checkpoint_topk.hpp"
 #include "common.hpp"
+#include "score_state.hpp"
 
 #include <volt/sdk.hpp>
 
@@ -35,6 +37,7 @@ class ModelCheckpoint : public Callback {
   }
   bool is_monitoring() const override { return true; }
   nlohmann::json state_dict() const override;
+  c10::IValue full_state_dict() const override;  // scores as tensors (score_state.hpp)
   void load_state_dict(const nlohmann::json& state) override;
 
   void setup(Stage stage) override;
@@ -52,8 +55,17 @@ class ModelCheckpoint : public Callback {
     return s.stage != VOLT_STAGE_FIT || s.sanity_checking ||
            last_global_step_saved_ == s.global_step;
   }
-  bool should_save_on_train_epoch_end() const {
-    return save_on_train_epoch_end_ ? *save_on_train_epoch_end_ : !validated_this_epoch_;
+  bool should_save_on_train_epoch_end(const volt_trainer_state& s) const {
+    if (save_on_train_epoch_end_) return *save_on_train_epoch_end_;
+    if (volt::detail::host().abi_minor < 9) return !validated_this_epoch_;  // schedule unknown
+    if (s.check_val_every_n_epoch != 1) return false;
+    if (s.num_val_batches == 0) return true;
+    return s.val_check_interval == 1.0;
+  }
+  // The monitored value: a callback metric, or the integer epoch / step.
+  std::optional<double> monitored(const volt_trainer_state& s) const {
+    std::optional<PyNumber> v = metric(*monitor_, s);
+    return v ? std::optional<double>(v->as_double()) : std::nullopt;
   }
   void save_at_epoch_boundary(const volt_trainer_state& s) {
     if (every_n_epochs_ >= 1 && (s.current_epoch + 1) % every_n_epochs_ == 0) save_top_k(s);
@@ -67,6 +79,8 @@ class ModelCheckpoint : public Callback {
                              const std::string& allowed) const;
   void save_top_k(const volt_trainer_state& s);
   void save_last(const volt_trainer_state& s);
+  void link_checkpoint(const std::string& target, const std::string& link,
+                       const volt_trainer_state& s) const;
   void save_checkpoint(const std::string& path, const volt_trainer_state& s);
   bool should_remove(const std::string& previous, const std::string& current) const;
   void remove_checkpoint(const std::string& path, const volt_trainer_state& s) const;
@@ -78,6 +92,7 @@ class ModelCheckpoint : public Callback {
   std::optional<std::string> monitor_;
   bool verbose_ = false;
   std::optional<bool> save_last_;
+  bool save_last_link_ = false;  // save_last="link"
   int64_t save_top_k_opt_ = 1;
   bool save_weights_only_ = false;
   bool mode_max_ = false;

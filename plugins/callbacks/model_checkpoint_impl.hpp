@@ -14,8 +14,8 @@ inline PluginInfo ModelCheckpoint::info() {
             "monitor": {"type": ["string", "null"], "default": null,
                         "description": "metric that ranks checkpoints (null: the latest is the best)"},
             "verbose": {"type": "boolean", "default": false, "description": "log each save"},
-            "save_last": {"type": ["boolean", "null"], "default": null,
-                          "description": "also write last.ckpt at every save point"},
+            "save_last": {"type": ["boolean", "string", "null"], "enum": [true, false, "link", null], "default": null,
+                          "description": "also write last.ckpt at every save point (link: a symlink to the checkpoint just saved)"},
             "save_top_k": {"type": "integer", "minimum": -1, "default": 1,
                            "description": "checkpoints to keep (0: none, -1: all)"},
             "save_weights_only": {"type": "boolean", "default": false,
@@ -47,7 +47,15 @@ inline ModelCheckpoint::ModelCheckpoint(const nlohmann::json& config)
   filename_ = optional_value<std::string>(config, "filename").value_or("");
   monitor_ = optional_value<std::string>(config, "monitor");
   verbose_ = config.value("verbose", false);
-  save_last_ = optional_value<bool>(config, "save_last");
+  if (auto it = config.find("save_last"); it != config.end() && it->is_string()) {
+    if (*it != "link")
+      throw Error("model_checkpoint: save_last must be true, false, null or \"link\", got " +
+                  it->dump());
+    save_last_ = true;
+    save_last_link_ = true;
+  } else {
+    save_last_ = optional_value<bool>(config, "save_last");
+  }
   save_top_k_opt_ = config.value("save_top_k", int64_t{1});
   save_weights_only_ = config.value("save_weights_only", false);
   std::string mode = config.value("mode", std::string("min"));
@@ -124,12 +132,12 @@ inline void ModelCheckpoint::on_validation_end() {
   if (s.stage != VOLT_STAGE_FIT || s.sanity_checking) return;
   val_has_run_ = true;
   validated_this_epoch_ = true;
-  if (!should_skip_saving(s) && !should_save_on_train_epoch_end()) save_at_epoch_boundary(s);
+  if (!should_skip_saving(s) && !should_save_on_train_epoch_end(s)) save_at_epoch_boundary(s);
 }
 
 inline void ModelCheckpoint::on_train_epoch_end() {
   volt_trainer_state s = trainer_state();
-  if (!should_skip_saving(s) && should_save_on_train_epoch_end()) save_at_epoch_boundary(s);
+  if (!should_skip_saving(s) && should_save_on_train_epoch_end(s)) save_at_epoch_boundary(s);
 }
 
 // Lightning's _monitor_candidates: callback metrics plus integer epoch and step.
@@ -176,7 +184,7 @@ inline void ModelCheckpoint::save_top_k(const volt_trainer_state& s) {
       remove_checkpoint(previous, s);
     return;
   }
-  std::optional<double> current = callback_metric(*monitor_);
+  std::optional<double> current = monitored(s);
   if (!current) {
     std::string m = "`ModelCheckpoint(monitor=" + python_repr(*monitor_) +
                     ")` could not find the monitored key in the returned metrics. HINT: Did you "
@@ -211,8 +219,31 @@ inline void ModelCheckpoint::save_last(const volt_trainer_state& s) {
   std::string previous = last_model_path_;
   std::string path = versioned_path(kCheckpointNameLast, s, previous);
   last_model_path_ = path;  // before saving: it is part of the saved state
-  save_checkpoint(path, s);
+  if (save_last_link_ && !last_checkpoint_saved_.empty() && save_top_k_opt_ != 0)
+    link_checkpoint(last_checkpoint_saved_, path, s);
+  else
+    save_checkpoint(path, s);
   if (!previous.empty() && should_remove(previous, path)) remove_checkpoint(previous, s);
+}
+
+// Lightning's _link_checkpoint: a relative symlink on rank 0 (a copy where links fail).
+inline void ModelCheckpoint::link_checkpoint(const std::string& target, const std::string& link,
+                                             const volt_trainer_state& s) const {
+  namespace fs = std::filesystem;
+  if (s.global_rank == 0) {
+    std::error_code ec;
+    if (fs::is_symlink(link, ec) || fs::is_regular_file(link, ec)) fs::remove(link, ec);
+    else if (fs::is_directory(link, ec)) fs::remove_all(link, ec);
+    fs::path relative = fs::path(target).lexically_relative(fs::path(link).parent_path());
+    fs::create_symlink(relative, link, ec);
+    if (ec) {
+      std::error_code copy_ec;
+      fs::copy(target, link, fs::copy_options::recursive, copy_ec);
+      if (copy_ec) throw Error("model_checkpoint: cannot link or copy " + target + " to " + link +
+                               ": " + copy_ec.message());
+    }
+  }
+  if (s.world_size > 1) barrier("model_checkpoint.link");
 }
 
 inline void ModelCheckpoint::save_checkpoint(const std::string& path, const volt_trainer_state& s) {
@@ -238,12 +269,16 @@ inline void ModelCheckpoint::save_checkpoint(const std::string& path, const volt
   last_checkpoint_saved_ = path;
 }
 
-// Lightning's _should_remove_checkpoint (the resumed-from file is not known to callbacks).
+// Lightning's _should_remove_checkpoint: never the checkpoint the fit resumed from.
 inline bool ModelCheckpoint::should_remove(const std::string& previous,
                                            const std::string& current) const {
   if (previous == current) return false;
   namespace fs = std::filesystem;
   fs::path prev = fs::absolute(previous).lexically_normal();
+  if (volt::detail::host().abi_minor >= 9) {
+    volt_trainer_state s = trainer_state();
+    if (s.ckpt_path != nullptr && prev == fs::absolute(s.ckpt_path).lexically_normal()) return false;
+  }
   fs::path dir = fs::absolute(dirpath_).lexically_normal();
   for (fs::path p = prev.parent_path(); !p.empty(); p = p.parent_path()) {
     if (p == dir) return true;
@@ -269,6 +304,15 @@ inline nlohmann::json ModelCheckpoint::state_dict() const {
           {"kth_best_model_path", top_k_.kth_best_model_path},
           {"kth_value", score_to_json(top_k_.kth_value)},
           {"last_model_path", last_model_path_}};
+}
+
+inline c10::IValue ModelCheckpoint::full_state_dict() const {
+  c10::impl::GenericDict d = json_to_ivalue(state_dict()).toGenericDict();
+  d.insert_or_assign("best_model_score", score_ivalue(top_k_.best_model_score));
+  d.insert_or_assign("current_score", score_ivalue(top_k_.current_score));
+  d.insert_or_assign("best_k_models", score_dict_ivalue(top_k_.best_k_models));
+  d.insert_or_assign("kth_value", score_ivalue(top_k_.kth_value));
+  return d;
 }
 
 inline void ModelCheckpoint::load_state_dict(const nlohmann::json& state) {

@@ -121,6 +121,28 @@ class RecordingModule : public LightningModule {
     record("on_validation_model_train");
     train();
   }
+  void on_validation_model_zero_grad() override {
+    record("on_validation_model_zero_grad");
+    LightningModule::on_validation_model_zero_grad();
+  }
+  void on_test_model_eval() override { record("on_test_model_eval"); }
+  void on_test_model_train() override { record("on_test_model_train"); }
+  void on_predict_model_eval() override { record("on_predict_model_eval"); }
+  void on_test_start() override { record(is_training() ? "on_test_start(train)" : "on_test_start"); }
+  void on_test_end() override { record("on_test_end"); }
+  void on_predict_batch_start(const Batch&, int64_t) override { record("on_predict_batch_start"); }
+  void on_predict_batch_end(const torch::Tensor&, const Batch&, int64_t) override {
+    record("on_predict_batch_end");
+  }
+  torch::Tensor test_step(const Batch& batch, int64_t /*batch_idx*/) override {
+    record("test_step");
+    log("test_loss", torch::cross_entropy_loss(linear_->forward(batch.at(0)), batch.at(1)));
+    return {};
+  }
+  torch::Tensor predict_step(const Batch& batch, int64_t /*batch_idx*/) override {
+    record("predict_step");
+    return linear_->forward(batch.at(0));
+  }
   void on_exception(const std::string&) override { record("on_exception"); }
 
  private:

@@ -59,9 +59,17 @@ TEST_CASE("overridden_hooks lists the hooks a callback class overrides", "[sdk][
 }
 
 TEST_CASE("overridden_hooks keeps a module's eval/train switches", "[sdk][hooks]") {
+  // Validation's switches and zero_grad do the work themselves; test's and predict's only when
+  // overridden (the host switches the mode before calling them).
   CHECK(hooks_in(overridden_hooks<Module, volt::LightningModule>()) ==
         std::vector<int32_t>{VOLT_HOOK_ON_BEFORE_BACKWARD, VOLT_HOOK_ON_VALIDATION_MODEL_EVAL,
-                             VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN});
+                             VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN,
+                             VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD});
+  struct KeepsDropout : volt::LightningModule {
+    void on_test_model_eval() override { train(); }
+  };
+  CHECK(overridden_hooks<KeepsDropout, volt::LightningModule>().has(VOLT_HOOK_ON_TEST_MODEL_EVAL));
+  CHECK_FALSE(overridden_hooks<KeepsDropout, volt::LightningModule>().has(VOLT_HOOK_ON_PREDICT_MODEL_EVAL));
 }
 
 TEST_CASE("adapted tables answer implements_hook", "[sdk][hooks]") {

@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fstream>
+
 namespace volt::checkpoint_test {
 namespace {
 
@@ -132,6 +135,67 @@ TEST_CASE("a state_dict saved by Python's torch.save initialises a Volt module",
   TempDir again("py-save-ref");
   Run from_scratch = fit_with(resolve(small_fit(again.str(), "sgd", 1)));
   CHECK_FALSE(all_equal(run.fit.final_parameters, from_scratch.fit.final_parameters));
+}
+
+// What Lightning's own callback code does with the state of a Volt checkpoint: EarlyStopping's
+// _evaluate_stopping_criteria calls best_score.to(device), ModelCheckpoint.to_yaml calls .item()
+// on best_k_models' values, kth_value starts as tensor(inf); the `{val_loss}` of a file name is
+// the float32 metric, as Lightning formats it.
+constexpr const char* kCheckCallbackState = R"py(
+import math, os, torch
+ck = torch.load(open("path.txt").read())
+cbs = ck["callbacks"]
+es = cbs["EarlyStopping{'monitor': 'val_loss', 'mode': 'min'}"]
+assert sorted(es) == ["best_score", "patience", "stopped_epoch", "wait_count"], es
+best = es["best_score"]
+assert isinstance(best, torch.Tensor) and best.dim() == 0 and best.dtype == torch.float32, best
+best.to("cpu")
+mc = [v for k, v in cbs.items() if k.startswith("ModelCheckpoint{")]
+assert len(mc) == 1, list(cbs)
+mc = mc[0]
+for key in ("best_model_score", "current_score", "kth_value"):
+    v = mc[key]
+    assert isinstance(v, torch.Tensor) and v.dim() == 0 and v.dtype == torch.float32, (key, v)
+assert len(mc["best_k_models"]) == 2, mc["best_k_models"]
+yaml_view = {k: v.item() for k, v in mc["best_k_models"].items()}
+assert math.isclose(mc["best_model_score"].item(), min(yaml_view.values()))
+name = os.path.basename(mc["best_model_path"])
+assert ("val_loss=%r.ckpt" % mc["best_model_score"].item()) in name, (name, mc["best_model_score"])
+fresh = torch.load(open("first.txt").read())["callbacks"]
+fresh_mc = [v for k, v in fresh.items() if k.startswith("ModelCheckpoint{")][0]
+assert math.isinf(fresh_mc["kth_value"].item()), fresh_mc["kth_value"]
+print("ok")
+)py";
+
+TEST_CASE("callback state holds tensors where Lightning's callbacks expect them",
+          "[checkpoint][python][callbacks]") {
+  REQUIRE_PYTHON_TORCH();
+  TempDir root("py-callback-state");
+  auto flags = with(small_fit(root.str(), "sgd", 3),
+                    {"--callbacks+=early_stopping", "--callbacks.monitor=val_loss",
+                     "--callbacks.patience=10", "--callbacks+=model_checkpoint",
+                     "--callbacks.monitor=val_loss", "--callbacks.save_top_k=2",
+                     "--callbacks.filename={epoch}-{val_loss}",
+                     "--callbacks.dirpath=" + (root / "ck").string()});
+  fit_with(resolve(flags));
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(root / "ck")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() == 2);
+  // The later of the two kept files was saved with both in best_k_models.
+  fs::path last = files.back();
+  std::ofstream(root / "path.txt") << last.string();
+  // A 1-epoch run's checkpoint: top-k not full yet.
+  TempDir first_root("py-callback-state-1");
+  fit_with(resolve(with(small_fit(first_root.str(), "sgd", 1),
+                        {"--callbacks+=model_checkpoint", "--callbacks.monitor=val_loss",
+                         "--callbacks.save_top_k=2",
+                         "--callbacks.dirpath=" + (first_root / "ck").string()})));
+  fs::path first = fs::directory_iterator(first_root / "ck")->path();
+  std::ofstream(root / "first.txt") << first.string();
+  ProcessResult r = run_python(kCheckCallbackState, root);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
 }
 
 }  // namespace

@@ -154,5 +154,30 @@ TEST_CASE("the precision plugin's state is saved under its key and restored by a
   CHECK(plain.find("PrecisionPlugin") == nullptr);
 }
 
+// Lightning steps an epoch's (non-plateau) schedulers with its last batch, before the
+// end-of-epoch checkpoint: after epoch 0 the checkpoint holds last_epoch=1. A resume from it
+// must then not step again, or the schedule shifts by an epoch.
+TEST_CASE("end-of-epoch checkpoints hold the epoch's scheduler step, and a resume continues "
+          "the schedule",
+          "[checkpoint][resume][lr_scheduler]") {
+  const std::vector<std::string> cosine = {"--model.lr_scheduler.name=cosine",
+                                           "--model.lr_scheduler.T_max=3"};
+  TempDir full_root("resume-sched-full"), part_root("resume-sched-part");
+  Run full = fit_with(resolve(with(small_fit(full_root.str(), "sgd", 3), cosine)));
+
+  fit_with(resolve(with(small_fit(part_root.str(), "sgd", 1), cosine)));
+  fs::path ckpt = part_root / "checkpoints" / "epoch=0-step=6.ckpt";
+  host::CheckpointFile saved = host::load_checkpoint_file(ckpt);
+  const c10::IValue* schedulers = saved.find("lr_schedulers");
+  REQUIRE(schedulers != nullptr);
+  c10::impl::GenericDict state = schedulers->toList().get(0).toGenericDict();
+  CHECK(state.at("last_epoch").toInt() == 1);
+  // cos(pi/3) schedule: lr = 0.05 * (1 + cos(pi * 1 / 3)) / 2 after one step.
+  CHECK(state.at("_last_lr").toList().get(0).toDouble() == Approx(0.0375));
+
+  Run resumed = fit_with(resolve(with(small_fit(part_root.str(), "sgd", 3), cosine)), ckpt.string());
+  CHECK(all_equal(resumed.fit.final_parameters, full.fit.final_parameters));
+}
+
 }  // namespace
 }  // namespace volt::checkpoint_test

@@ -297,7 +297,8 @@ TEST_CASE("config files: merging, errors naming the file", "[config][cli][files]
   const std::string typo = dir.write("typo.json", R"({"modle": {}})");
   CHECK(error_of({"fit", "--config", typo}) ==
         "--config " + typo + ": unknown top-level key 'modle'; did you mean 'model'? Accepted "
-        "keys: callbacks, ckpt_path, data, logger, model, precision, seed_everything, strategy, "
+        "keys: callbacks, ckpt_path, data, logger, lr_scheduler, model, optimizer, precision, "
+        "seed_everything, strategy, "
         "trainer");
   const std::string flat = dir.write("flat.json", R"({"model": {"id": "mlp", "lr": 0.1}})");
   CHECK(error_of({"fit", "--config", flat}) ==
@@ -350,7 +351,8 @@ fit:
   const std::string typo = dir.write("typo.yml", "modle: mlp\n");
   CHECK(error_of({"fit", "--config", typo}) ==
         "--config " + typo + ": unknown top-level key 'modle'; did you mean 'model'? Accepted "
-        "keys: callbacks, ckpt_path, data, logger, model, precision, seed_everything, strategy, "
+        "keys: callbacks, ckpt_path, data, logger, lr_scheduler, model, optimizer, precision, "
+        "seed_everything, strategy, "
         "trainer");
   const std::string list = dir.write("list.yaml", "- 1\n- 2\n");
   CHECK(error_of({"fit", "--config", list}) ==

@@ -71,7 +71,9 @@ TEST_CASE("a minimal command line resolves to a complete config", "[config][reso
       "log_every_n_steps": 50, "enable_progress_bar": true, "enable_model_summary": true,
       "enable_checkpointing": true, "accumulate_grad_batches": 1, "gradient_clip_val": null,
       "gradient_clip_algorithm": "norm", "deterministic": false, "default_root_dir": null,
-      "fast_dev_run": false},
+      "fast_dev_run": false, "inference_mode": true, "benchmark": null, "detect_anomaly": false,
+      "barebones": false, "reload_dataloaders_every_n_epochs": 0, "use_distributed_sampler": true,
+      "sync_batchnorm": false, "profiler": null},
     "model": {"id": "mlp", "config": {"in_features": 784, "hidden_sizes": [128],
                                       "num_classes": 10, "lr": 0.001, "optimizer": "adam"}},
     "data": {"id": "fashion_mnist", "config": {"root": "data", "batch_size": 64,
@@ -217,7 +219,8 @@ TEST_CASE("validate_and_fill accepts shorthands and rejects unknown groups", "[c
   CHECK(resolved["callbacks"] == json::array());
   CHECK(error_of_config(json{{"modle", "mlp"}}) ==
         "unknown top-level key 'modle'; did you mean 'model'? Accepted keys: callbacks, "
-        "ckpt_path, data, logger, model, precision, seed_everything, strategy, trainer");
+        "ckpt_path, data, logger, lr_scheduler, model, optimizer, precision, seed_everything, "
+        "strategy, trainer");
   CHECK(error_of_config(json{{"model", 3}}) ==
         "model: expected a plugin id or {\"id\": ..., \"config\": {...}}, got 3");
   CHECK(error_of_config(json{{"model", "mlp"}, {"data", "fashion_mnist"}, {"ckpt_path", 3}})

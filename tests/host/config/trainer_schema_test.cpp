@@ -39,7 +39,9 @@ TEST_CASE("the trainer schema fills Lightning's defaults", "[config][trainer]") 
     "log_every_n_steps": 50, "enable_progress_bar": true, "enable_model_summary": true,
     "enable_checkpointing": true, "accumulate_grad_batches": 1, "gradient_clip_val": null,
     "gradient_clip_algorithm": "norm", "deterministic": false, "default_root_dir": null,
-    "fast_dev_run": false})");
+    "fast_dev_run": false, "inference_mode": true, "benchmark": null, "detect_anomaly": false,
+    "barebones": false, "reload_dataloaders_every_n_epochs": 0, "use_distributed_sampler": true,
+    "sync_batchnorm": false, "profiler": null})");
   const json filled = fill(json::object());
   CHECK(filled == expected);
   // Fractions stay floats: 1.0 is "all batches", 1 would be "one batch".

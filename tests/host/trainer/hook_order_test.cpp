@@ -14,8 +14,9 @@
 //  - Not in Volt: configure_callbacks, prepare_data and the *_dataloader hooks on the module,
 //    configure_model, on_before/after_batch_transfer, transfer_batch_to_device,
 //    optimizer_step / optimizer_zero_grad / configure_gradient_clipping / clip_gradients /
-//    backward / lr_scheduler_step as overridable module hooks, on_validation_model_zero_grad,
-//    on_save_checkpoint / state_dict, the model.train(False) call record.
+//    backward / lr_scheduler_step as overridable module hooks, on_save_checkpoint /
+//    state_dict, the model.train(False) call record.
+#include "support/subprocess.hpp"
 #include "support/trainer_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -84,8 +85,10 @@ class Expected {
     return *this;
   }
 
-  // Lightning's _run_evaluation inside fit, for `batches` batches.
-  Expected& validation(int64_t batches) {
+  // Lightning's _run_evaluation inside fit, for `batches` batches; `zero_grad` where it frees
+  // the gradients first (a batch that stepped, not the sanity check).
+  Expected& validation(int64_t batches, bool zero_grad = false) {
+    if (zero_grad) add("on_validation_model_zero_grad");
     add("on_validation_model_eval");
     both("on_validation_start");
     both("on_validation_epoch_start");
@@ -153,7 +156,7 @@ Hooks lightning_fit_order(bool with_monitor) {
   e.both("on_train_epoch_start");
   e.train_batch(true, true);
   e.train_batch(true, true);
-  e.validation(2);  // end of the epoch: validation runs before on_train_epoch_end
+  e.validation(2, true);  // end of the epoch: validation runs before on_train_epoch_end
   e.both("on_train_epoch_end");
   e.both("on_train_end");
   e.both("on_fit_end");
@@ -219,7 +222,7 @@ TEST_CASE("num_sanity_val_steps limits the sanity check, 0 skips it", "[trainer]
     e.both("on_train_start");
     e.both("on_train_epoch_start");
     e.train_batch(true, true);
-    e.validation(3);
+    e.validation(3, true);
     e.both("on_train_epoch_end");
     e.both("on_train_end");
     e.both("on_fit_end");
@@ -232,6 +235,31 @@ TEST_CASE("num_sanity_val_steps limits the sanity check, 0 skips it", "[trainer]
     CHECK(std::count(actual.begin(), actual.end(), "Callback.on_sanity_check_start") == 0);
     CHECK(std::count(actual.begin(), actual.end(), "validation_step") == 3);
   }
+}
+
+// Lightning's test and predict loops switch the module with on_test_model_eval /
+// on_predict_model_eval before their start hooks, and test switches back after on_test_end.
+TEST_CASE("test and predict call the module's mode switches in Lightning's order",
+          "[trainer][hooks]") {
+  TempDir tmp("hooks-eval");
+  std::string log = (tmp / "hooks.txt").string();
+  std::string stage = GENERATE(as<std::string>{}, "test", "predict");
+  ProcessResult r = run_process(
+      {VOLT_TEST_VOLT_BINARY, stage, "--plugin-dir=" + extra_plugin_dir().string(),
+       "--model=recording_module", "--model.log_path=" + log, "--model.in_features=4",
+       "--data=synthetic", "--data.shape=[4]", "--data.num_classes=2", "--data.size=16",
+       "--data.val_size=8", "--data.test_size=8", "--data.batch_size=8",
+       "--trainer.enable_progress_bar=false", "--logger=false",
+       "--trainer.default_root_dir=" + (tmp / "root").string()},
+      tmp.path(), tmp.path());
+  INFO(r.out + r.err);
+  REQUIRE(r.exit_code == 0);
+  Hooks expected = stage == "test"
+                       ? Hooks{"setup", "on_test_model_eval", "on_test_start", "test_step",
+                               "on_test_end", "on_test_model_train", "teardown"}
+                       : Hooks{"setup", "on_predict_model_eval", "on_predict_batch_start",
+                               "predict_step", "on_predict_batch_end", "teardown"};
+  check_sequence(read_lines(log), expected);
 }
 
 }  // namespace

@@ -55,6 +55,16 @@ enum {
   VOLT_HOOK_ON_VALIDATION_MODEL_EVAL = 34,
   VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN = 35,
   VOLT_HOOK_ON_EXCEPTION = 36,
+  /* since ABI 1.9: the mode switches of test and predict, module only. The host calls the
+   * module's set_training first and the hook after it, so a module that does nothing with them
+   * (or predates them) is switched all the same, and an override can undo the switch (e.g.
+   * keep dropout on). ON_VALIDATION_MODEL_ZERO_GRAD: before a validation run inside fit, on a
+   * batch that stepped the optimizers (Lightning frees the gradients there; the C++ default
+   * sets every parameter's grad to none). */
+  VOLT_HOOK_ON_TEST_MODEL_EVAL = 37,
+  VOLT_HOOK_ON_TEST_MODEL_TRAIN = 38,
+  VOLT_HOOK_ON_PREDICT_MODEL_EVAL = 39,
+  VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD = 40,
   /* Hooks that are not callbacks but are reported to the trainer's state (for self.log rules). */
   VOLT_HOOK_TRAINING_STEP = 64,
   VOLT_HOOK_VALIDATION_STEP = 65,

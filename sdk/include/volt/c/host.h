@@ -87,10 +87,19 @@ typedef struct volt_trainer_state {
   /* Batches the running loop will run: the training epoch's during training, else those of
    * the validation, sanity check, test or predict loop; -1 outside a loop. */
   int64_t num_batches;
+
+  /* --- since ABI 1.9 --- */
+  /* Lightning's validation schedule, for callbacks that decide where to check (ModelCheckpoint's
+   * save_on_train_epoch_end, EarlyStopping's check_on_train_epoch_end). */
+  int64_t num_val_batches;          /* validation batches per check after limit_val_batches; 0: none */
+  int64_t check_val_every_n_epoch;  /* 0: None (validation counted in batches across epochs) */
+  double val_check_interval;        /* as given: a fraction of the epoch, or a batch count */
+  /* The checkpoint this fit resumed from (trainer.ckpt_path), or NULL; lifetime of the run. */
+  const char* ckpt_path;
 } volt_trainer_state;
 /* The struct_size of a volt_trainer_state of this ABI version: whoever fills one sets struct_size to
  * it, never to sizeof (trailing padding would cover a field appended later). */
-#define VOLT_TRAINER_STATE_SIZE VOLT_STRUCT_SIZE(volt_trainer_state, num_batches)
+#define VOLT_TRAINER_STATE_SIZE VOLT_STRUCT_SIZE(volt_trainer_state, ckpt_path)
 
 typedef struct volt_host_api {
   size_t struct_size;

@@ -54,6 +54,9 @@ class Callback : public RunServices {
   virtual void on_predict_end() {}
   virtual void on_predict_epoch_start() {}
   virtual void on_predict_epoch_end() {}
+  virtual void on_predict_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_predict_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                    int64_t /*batch_idx*/) {}
   virtual void on_before_backward(const torch::Tensor& /*loss*/) {}
   virtual void on_after_backward() {}
   virtual void on_before_optimizer_step(int32_t /*optimizer_idx*/) {}

@@ -67,6 +67,12 @@ void dispatch_hook(Target& t, int32_t hook, const volt_hook_args* a, BatchBuffer
     case VOLT_HOOK_ON_PREDICT_END: t.on_predict_end(); break;
     case VOLT_HOOK_ON_PREDICT_EPOCH_START: t.on_predict_epoch_start(); break;
     case VOLT_HOOK_ON_PREDICT_EPOCH_END: t.on_predict_epoch_end(); break;
+    case VOLT_HOOK_ON_PREDICT_BATCH_START:
+      with_batch([&](const Batch& b) { t.on_predict_batch_start(b, a->batch_idx); });
+      break;
+    case VOLT_HOOK_ON_PREDICT_BATCH_END:
+      with_batch([&](const Batch& b) { t.on_predict_batch_end(outputs(), b, a->batch_idx); });
+      break;
     case VOLT_HOOK_ON_BEFORE_BACKWARD: t.on_before_backward(unwrap(a->loss)); break;
     case VOLT_HOOK_ON_AFTER_BACKWARD: t.on_after_backward(); break;
     case VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP: t.on_before_optimizer_step(a->optimizer_idx); break;
@@ -76,6 +82,18 @@ void dispatch_hook(Target& t, int32_t hook, const volt_hook_args* a, BatchBuffer
       break;
     case VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN:
       if constexpr (kIsModule) t.on_validation_model_train();
+      break;
+    case VOLT_HOOK_ON_TEST_MODEL_EVAL:
+      if constexpr (kIsModule) t.on_test_model_eval();
+      break;
+    case VOLT_HOOK_ON_TEST_MODEL_TRAIN:
+      if constexpr (kIsModule) t.on_test_model_train();
+      break;
+    case VOLT_HOOK_ON_PREDICT_MODEL_EVAL:
+      if constexpr (kIsModule) t.on_predict_model_eval();
+      break;
+    case VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD:
+      if constexpr (kIsModule) t.on_validation_model_zero_grad();
       break;
     case VOLT_HOOK_ON_EXCEPTION: t.on_exception(a->message ? a->message : ""); break;
     default: break;  // hooks this SDK version does not know: nothing to do

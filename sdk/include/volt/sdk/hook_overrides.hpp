@@ -68,6 +68,8 @@ class HookSet {
   X(VOLT_HOOK_ON_PREDICT_END, on_predict_end)                         \
   X(VOLT_HOOK_ON_PREDICT_EPOCH_START, on_predict_epoch_start)         \
   X(VOLT_HOOK_ON_PREDICT_EPOCH_END, on_predict_epoch_end)             \
+  X(VOLT_HOOK_ON_PREDICT_BATCH_START, on_predict_batch_start)         \
+  X(VOLT_HOOK_ON_PREDICT_BATCH_END, on_predict_batch_end)             \
   X(VOLT_HOOK_ON_BEFORE_BACKWARD, on_before_backward)                 \
   X(VOLT_HOOK_ON_AFTER_BACKWARD, on_after_backward)                   \
   X(VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP, on_before_optimizer_step)     \
@@ -77,6 +79,14 @@ class HookSet {
 #define VOLT_DETAIL_CALLBACK_HOOKS(X)                         \
   X(VOLT_HOOK_ON_SANITY_CHECK_START, on_sanity_check_start)   \
   X(VOLT_HOOK_ON_SANITY_CHECK_END, on_sanity_check_end)
+
+// Module-only hooks whose base implementations switch the mode: an override that does only
+// that is indistinguishable, so these count as implemented unless the class leaves them alone
+// (the host switches the mode itself before calling them).
+#define VOLT_DETAIL_MODULE_SWITCH_HOOKS(X)                    \
+  X(VOLT_HOOK_ON_TEST_MODEL_EVAL, on_test_model_eval)         \
+  X(VOLT_HOOK_ON_TEST_MODEL_TRAIN, on_test_model_train)       \
+  X(VOLT_HOOK_ON_PREDICT_MODEL_EVAL, on_predict_model_eval)
 
 // overrides_<name><T, Base>: false when &T::name is Base's own member, true otherwise (an
 // override, an overload, or a member T does not let us name).
@@ -90,6 +100,7 @@ class HookSet {
 
 VOLT_DETAIL_SHARED_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
 VOLT_DETAIL_CALLBACK_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
+VOLT_DETAIL_MODULE_SWITCH_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
 VOLT_DETAIL_OVERRIDE_TRAIT(VOLT_HOOK_SETUP, setup)
 
 #undef VOLT_DETAIL_OVERRIDE_TRAIT
@@ -110,6 +121,8 @@ constexpr HookSet overridden_hooks() {
     // Their defaults switch the module to eval / train mode.
     s.set(VOLT_HOOK_ON_VALIDATION_MODEL_EVAL, true);
     s.set(VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN, true);
+    s.set(VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD, true);
+    VOLT_DETAIL_MODULE_SWITCH_HOOKS(VOLT_DETAIL_HOOK)
   }
 #undef VOLT_DETAIL_HOOK
   return s;
@@ -117,5 +130,6 @@ constexpr HookSet overridden_hooks() {
 
 #undef VOLT_DETAIL_SHARED_HOOKS
 #undef VOLT_DETAIL_CALLBACK_HOOKS
+#undef VOLT_DETAIL_MODULE_SWITCH_HOOKS
 
 }  // namespace volt::detail

@@ -113,12 +113,23 @@ class LightningModule : public torch::nn::Module, public RunServices {
   virtual void on_predict_end() {}
   virtual void on_predict_epoch_start() {}
   virtual void on_predict_epoch_end() {}
+  virtual void on_predict_batch_start(const Batch& /*batch*/, int64_t /*batch_idx*/) {}
+  virtual void on_predict_batch_end(const torch::Tensor& /*outputs*/, const Batch& /*batch*/,
+                                    int64_t /*batch_idx*/) {}
   virtual void on_before_backward(const torch::Tensor& /*loss*/) {}
   virtual void on_after_backward() {}
   virtual void on_before_optimizer_step(int32_t /*optimizer_idx*/) {}
   virtual void on_before_zero_grad(int32_t /*optimizer_idx*/) {}
   virtual void on_validation_model_eval() { eval(); }
   virtual void on_validation_model_train() { train(); }
+  // The host has switched the module already (volt/c/hooks.h); these defaults repeat it.
+  virtual void on_test_model_eval() { eval(); }
+  virtual void on_test_model_train() { train(); }
+  virtual void on_predict_model_eval() { eval(); }
+  // Before a validation run inside fit: frees the gradients (Lightning's zero_grad).
+  virtual void on_validation_model_zero_grad() {
+    for (auto& p : parameters()) p.mutable_grad() = torch::Tensor();
+  }
   virtual void on_exception(const std::string& /*message*/) {}
 
   // --- hyper-parameters (Lightning's save_hyperparameters) ---
