@@ -14,9 +14,11 @@
 #include "checkpoint_topk.hpp"
 #include "common.hpp"
 #include "score_state.hpp"
+#include "timer_logic.hpp"
 
 #include <volt/sdk.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -33,7 +35,7 @@ class ModelCheckpoint : public Callback {
            python_repr(std::string(mode_max_ ? "max" : "min")) +
            ", 'every_n_train_steps': " + std::to_string(every_n_train_steps_) +
            ", 'every_n_epochs': " + std::to_string(every_n_epochs_) +
-           ", 'train_time_interval': None}";
+           ", 'train_time_interval': " + train_time_interval_repr() + "}";
   }
   bool is_monitoring() const override { return true; }
   nlohmann::json state_dict() const override;
@@ -41,6 +43,7 @@ class ModelCheckpoint : public Callback {
   void load_state_dict(const nlohmann::json& state) override;
 
   void setup(Stage stage) override;
+  void on_train_start() override { last_time_checked_ = std::chrono::steady_clock::now(); }
   void on_train_epoch_start() override { validated_this_epoch_ = false; }
   void on_train_batch_end(const torch::Tensor&, const Batch&, int64_t) override;
   void on_validation_end() override;
@@ -61,6 +64,17 @@ class ModelCheckpoint : public Callback {
     if (s.check_val_every_n_epoch != 1) return false;
     if (s.num_val_batches == 0) return true;
     return s.val_check_interval == 1.0;
+  }
+  // Python's repr of the timedelta (whole seconds), or None.
+  std::string train_time_interval_repr() const {
+    if (!train_time_interval_) return "None";
+    auto total = static_cast<int64_t>(*train_time_interval_);
+    int64_t days = total / 86400, seconds = total % 86400;
+    if (total == 0) return "datetime.timedelta(0)";
+    std::string parts;
+    if (days != 0) parts += "days=" + std::to_string(days);
+    if (seconds != 0) parts += (parts.empty() ? "" : ", ") + std::string("seconds=") + std::to_string(seconds);
+    return "datetime.timedelta(" + parts + ")";
   }
   // The monitored value: a callback metric, or the integer epoch / step.
   std::optional<double> monitored(const volt_trainer_state& s) const {
@@ -99,6 +113,8 @@ class ModelCheckpoint : public Callback {
   bool auto_insert_metric_name_ = true;
   int64_t every_n_train_steps_ = 0;
   int64_t every_n_epochs_ = 1;
+  std::optional<double> train_time_interval_;  // seconds
+  std::chrono::steady_clock::time_point last_time_checked_ = std::chrono::steady_clock::now();
   std::optional<bool> save_on_train_epoch_end_;
   bool enable_version_counter_ = true;
 

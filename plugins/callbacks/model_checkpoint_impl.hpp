@@ -26,6 +26,8 @@ inline PluginInfo ModelCheckpoint::info() {
                                         "description": "{val_loss} becomes val_loss=<value> in names"},
             "every_n_train_steps": {"type": ["integer", "null"], "minimum": 0, "default": null,
                                     "description": "save every N optimizer steps"},
+            "train_time_interval": {"type": ["string", "number", "null"], "default": null,
+                                    "description": "save every this much training time: DD:HH:MM:SS or seconds (checked after each batch)"},
             "every_n_epochs": {"type": ["integer", "null"], "minimum": 0, "default": null,
                                "description": "save every N epochs (1 when neither interval is set)"},
             "save_on_train_epoch_end": {"type": ["boolean", "null"], "default": null,
@@ -64,7 +66,26 @@ inline ModelCheckpoint::ModelCheckpoint(const nlohmann::json& config)
   auto_insert_metric_name_ = config.value("auto_insert_metric_name", true);
   auto steps = optional_value<int64_t>(config, "every_n_train_steps");
   auto epochs = optional_value<int64_t>(config, "every_n_epochs");
-  if (!steps && !epochs) {
+  if (auto it = config.find("train_time_interval"); it != config.end() && !it->is_null()) {
+    std::optional<double> seconds =
+        it->is_number() ? std::optional<double>(it->get<double>())
+                        : parse_timer_duration(it->get<std::string>());
+    if (!seconds || *seconds <= 0)
+      throw Error("model_checkpoint: train_time_interval must be a positive number of seconds or "
+                  "DD:HH:MM:SS, got " + it->dump());
+    train_time_interval_ = *seconds;
+  }
+  // Lightning's __validate_init_configuration: at most one of the three triggers.
+  int set = (steps && *steps > 0 ? 1 : 0) + (epochs && *epochs > 0 ? 1 : 0) + (train_time_interval_ ? 1 : 0);
+  if (set > 1)
+    throw Error("Combination of parameters every_n_train_steps=" +
+                std::to_string(steps.value_or(0)) + ", every_n_epochs=" +
+                std::to_string(epochs.value_or(0)) + " and train_time_interval=" +
+                (train_time_interval_
+                     ? python_timedelta_str(static_cast<int64_t>(*train_time_interval_))
+                     : std::string("None")) +
+                " should be mutually exclusive.");
+  if (!steps && !epochs && !train_time_interval_) {
     every_n_epochs_ = 1;
     every_n_train_steps_ = 0;
   } else {
@@ -79,11 +100,6 @@ inline ModelCheckpoint::ModelCheckpoint(const nlohmann::json& config)
     throw Error("Invalid value for save_top_k=" + std::to_string(save_top_k_opt_) + ". Must be >= -1");
   if (every_n_train_steps_ < 0 || every_n_epochs_ < 0)
     throw Error("every_n_train_steps and every_n_epochs must be >= 0");
-  if (every_n_train_steps_ >= 1 && every_n_epochs_ >= 1)
-    throw Error("Combination of parameters every_n_train_steps=" +
-                std::to_string(every_n_train_steps_) + ", every_n_epochs=" +
-                std::to_string(every_n_epochs_) +
-                " and train_time_interval=None should be mutually exclusive.");
   if (!monitor_ && save_top_k_opt_ != -1 && save_top_k_opt_ != 0 && save_top_k_opt_ != 1)
     throw Error("ModelCheckpoint(save_top_k=" + std::to_string(save_top_k_opt_) +
                 ", monitor=None) is not a valid configuration. No quantity for top_k to track.");
@@ -122,7 +138,18 @@ inline void ModelCheckpoint::setup(Stage stage) {
 inline void ModelCheckpoint::on_train_batch_end(const torch::Tensor&, const Batch&, int64_t) {
   volt_trainer_state s = trainer_state();
   if (should_skip_saving(s)) return;
-  if (every_n_train_steps_ < 1 || s.global_step % every_n_train_steps_ != 0) return;
+  bool skip_batch = every_n_train_steps_ < 1 || s.global_step % every_n_train_steps_ != 0;
+  bool skip_time = true;
+  auto now = std::chrono::steady_clock::now();
+  if (train_time_interval_) {
+    // Lightning's: rank 0's clock decides, so that ranks whose clocks differ do not part ways.
+    std::chrono::duration<double> since = now - last_time_checked_;
+    skip_time = since.count() < *train_time_interval_;
+    if (s.world_size > 1)
+      skip_time = broadcast(torch::scalar_tensor(skip_time ? 1 : 0, torch::kInt64)).item<int64_t>() != 0;
+  }
+  if (skip_batch && skip_time) return;
+  if (!skip_time) last_time_checked_ = now;
   save_top_k(s);
   save_last(s);
 }

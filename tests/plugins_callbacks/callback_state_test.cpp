@@ -57,6 +57,19 @@ TEST_CASE("model_checkpoint: state key follows Lightning's triggers", "[callback
             .state_key() ==
         "ModelCheckpoint{'monitor': 'val_acc', 'mode': 'max', 'every_n_train_steps': 10, "
         "'every_n_epochs': 0, 'train_time_interval': None}");
+  // Lightning: repr(timedelta(minutes=90)) in the key; every_n_epochs falls to 0.
+  CHECK(ModelCheckpoint(json{{"train_time_interval", "00:01:30:00"}}).state_key() ==
+        "ModelCheckpoint{'monitor': None, 'mode': 'min', 'every_n_train_steps': 0, "
+        "'every_n_epochs': 0, 'train_time_interval': datetime.timedelta(seconds=5400)}");
+  CHECK(ModelCheckpoint(json{{"train_time_interval", 90000}}).state_key() ==
+        "ModelCheckpoint{'monitor': None, 'mode': 'min', 'every_n_train_steps': 0, "
+        "'every_n_epochs': 0, 'train_time_interval': datetime.timedelta(days=1, seconds=3600)}");
+  CHECK_THROWS_WITH(ModelCheckpoint(json{{"train_time_interval", 30}, {"every_n_epochs", 2}}),
+                    Catch::Contains("Combination of parameters every_n_train_steps=0, "
+                                    "every_n_epochs=2 and train_time_interval=0:00:30 should be "
+                                    "mutually exclusive."));
+  CHECK_THROWS_WITH(ModelCheckpoint(json{{"train_time_interval", "soon"}}),
+                    Catch::Contains("train_time_interval must be a positive number of seconds"));
 }
 
 TEST_CASE("model_checkpoint: state round trip in the same folder", "[callbacks][checkpoint]") {

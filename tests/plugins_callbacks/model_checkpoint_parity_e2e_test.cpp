@@ -69,5 +69,22 @@ TEST_CASE("save_last=link makes last.ckpt a relative symlink to the newest check
   CHECK(fs::read_symlink(dir / "last.ckpt") == fs::path("epoch=1.ckpt"));
 }
 
+TEST_CASE("model_checkpoint saves every train_time_interval of training", "[callbacks][e2e][checkpoint]") {
+  TempDir tmp("mc-time");
+  fs::path dir = tmp / "ck";
+  // A tiny interval: every batch (after the first) is past it, so every step saves, and
+  // save_top_k=-1 keeps them all (6 batches of 32 an epoch, 2 epochs).
+  ProcessResult r = volt(fit_args(tmp, {"--trainer.max_epochs=2", "--callbacks+=model_checkpoint",
+                                        "--callbacks.dirpath=" + dir.string(),
+                                        "--callbacks.train_time_interval=0.000001",
+                                        "--callbacks.save_top_k=-1", "--callbacks.filename={step}"}),
+                         tmp);
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> names = names_in(dir);
+  CHECK(names.size() == 12);
+  CHECK(std::count(names.begin(), names.end(), "step=12.ckpt") == 1);
+}
+
 }  // namespace
 }  // namespace volt::trainer_test
