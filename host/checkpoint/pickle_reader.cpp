@@ -7,12 +7,18 @@
 
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <vector>
 
 namespace volt::host {
 
 namespace {
+
+// Limits on what a checkpoint's pickle may build (docs/limits.md).
+constexpr int kMaxPickleDepth = 512;              // containers inside containers
+constexpr size_t kMaxPickleValues = size_t{1} << 24;  // values, shared references expanded
 
 using c10::IValue;
 
@@ -129,16 +135,45 @@ class Unpickler {
   static IValue new_dict() { return c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get()); }
   static IValue new_list() { return c10::impl::GenericList(c10::AnyType::get()); }
 
+  // The nesting of every container built so far: a hostile pickle fails before it builds a
+  // structure deep enough that c10's recursive destructors would exhaust the stack.
+  static bool is_container(const IValue& v) { return v.isList() || v.isGenericDict() || v.isTuple(); }
+  int depth_of(const IValue& v) const {
+    if (!is_container(v)) return 0;
+    auto it = depth_.find(v.internalToPointer());
+    return it == depth_.end() ? 1 : it->second;
+  }
+  int deepest(const std::vector<IValue>& items) const {
+    int d = 0;
+    for (const auto& v : items) d = std::max(d, depth_of(v));
+    return d;
+  }
+  void note_depth(const IValue& container, int depth) {
+    if (!is_container(container)) return;
+    if (depth > kMaxPickleDepth)
+      fail("the pickle nests deeper than " + std::to_string(kMaxPickleDepth) + " containers");
+    int& d = depth_[container.internalToPointer()];
+    d = std::max(d, depth);
+  }
+  IValue tuple_of(std::vector<IValue> items) {
+    int d = 1 + deepest(items);
+    IValue t = c10::ivalue::Tuple::create(std::move(items));
+    note_depth(t, d);
+    return t;
+  }
+
   void set_items(IValue& target, const std::vector<IValue>& items) {
     if (items.size() % 2 != 0) fail("SETITEMS with an odd number of items");
     if (target.isNone()) return;  // an object of an unknown class: its content is dropped
     if (!target.isGenericDict()) fail("SETITEMS on a value that is not a dict");
+    note_depth(target, 1 + deepest(items));
     auto dict = target.toGenericDict();
     for (size_t i = 0; i < items.size(); i += 2) dict.insert_or_assign(items[i], items[i + 1]);
   }
   void append(IValue& target, std::vector<IValue> items) {
     if (target.isNone()) return;
     if (!target.isList()) fail("APPEND on a value that is not a list");
+    note_depth(target, 1 + deepest(items));
     auto list = target.toList();
     for (auto& v : items) list.push_back(std::move(v));
   }
@@ -174,12 +209,12 @@ class Unpickler {
       case '}': stack_.push_back(new_dict()); break;
       case ']': stack_.push_back(new_list()); break;
       case ')': stack_.emplace_back(c10::ivalue::Tuple::create(std::vector<IValue>{})); break;
-      case 't': stack_.emplace_back(c10::ivalue::Tuple::create(pop_mark())); break;
+      case 't': stack_.push_back(tuple_of(pop_mark())); break;
       case 0x85: case 0x86: case 0x87: {   // TUPLE1..3
         size_t n = static_cast<unsigned char>(op) - 0x84;
         std::vector<IValue> items(n);
         for (size_t i = n; i-- > 0;) items[i] = pop();
-        stack_.emplace_back(c10::ivalue::Tuple::create(std::move(items)));
+        stack_.push_back(tuple_of(std::move(items)));
         break;
       }
       case 'l': {                          // LIST
@@ -217,7 +252,9 @@ class Unpickler {
       case 'R': case 0x81: {                           // REDUCE, NEWOBJ
         IValue args = pop();
         IValue callable = pop();
+        int d = 1 + depth_of(args);
         stack_.push_back(call(callable, args));
+        note_depth(stack_.back(), d);
         break;
       }
       case 'b': pop(); break;  // BUILD: object state (OrderedDict's _metadata) is not needed
@@ -325,7 +362,11 @@ class Unpickler {
   // Dicts get str or int keys where all keys agree, as TorchScript types require; nesting is
   // capped so a hostile file cannot exhaust the stack.
   IValue normalize(const IValue& v, int depth) {
-    if (depth > 512) fail("the pickle nests too deeply");
+    if (depth > kMaxPickleDepth) fail("the pickle nests too deeply");
+    // Shared references make a DAG whose copy can be exponentially larger than the file.
+    if (++normalized_ > kMaxPickleValues)
+      fail("the pickle expands to more than " + std::to_string(kMaxPickleValues) +
+           " values (shared references?)");
     if (v.isGenericDict()) {
       bool all_str = true, all_int = true;
       for (const auto& e : v.toGenericDict()) {
@@ -362,6 +403,8 @@ class Unpickler {
   const char* end_;
   std::vector<IValue> stack_;
   std::vector<size_t> marks_;
+  std::unordered_map<const void*, int> depth_;
+  size_t normalized_ = 0;
   std::map<uint64_t, IValue> memo_;
   std::map<std::string, at::Tensor> storages_;
   std::set<std::string> unknown_;

@@ -2,6 +2,7 @@
 
 #include "config/config_error.hpp"
 #include "config/config_layers.hpp"
+#include "config/input_limits.hpp"
 #include "config/did_you_mean.hpp"
 #include "config/json_schema.hpp"
 #include "config/trainer_schema.hpp"
@@ -53,9 +54,7 @@ bool looks_like_json_container(const std::string& text) {
 }
 
 json parse_json_or_fail(const std::string& text, const std::string& source) {
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) throw ConfigError(source + ": invalid JSON value " + text);
-  return value;
+  return parse_json_limited(text, source);
 }
 
 [[noreturn]] void fail_unknown_option(const std::vector<std::string>& parts, bool append,

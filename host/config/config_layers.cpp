@@ -2,6 +2,7 @@
 
 #include "config/config_error.hpp"
 #include "config/did_you_mean.hpp"
+#include "config/input_limits.hpp"
 #include "config/json_schema.hpp"
 #include "config/lightning_cli.hpp"
 #include "config/yaml_format.hpp"
@@ -224,20 +225,9 @@ void merge_config_layer(json& config, const json& given_layer, const std::string
 }
 
 json read_config_file(const std::string& path, const std::string& source) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ConfigError(source + ": cannot read the file: " + std::strerror(errno));
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  if (std::filesystem::path(path).extension() != ".json") return parse_yaml(buffer.str(), source);
-  try {
-    return json::parse(buffer.str());
-  } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line L, column C: ...".
-    std::string message = e.what();
-    const auto start = message.find("] ");
-    if (start != std::string::npos) message = message.substr(start + 2);
-    throw ConfigError(source + ": invalid JSON: " + message);
-  }
+  std::string text = read_bounded_file(path, source);
+  if (std::filesystem::path(path).extension() != ".json") return parse_yaml(text, source);
+  return parse_json_limited(text, source);
 }
 
 void merge_config_file(json& config, const std::string& path, const std::string& subcommand,
@@ -264,9 +254,8 @@ void merge_config_file(json& config, const std::string& path, const std::string&
 }
 
 json parse_value_text(const std::string& text) {
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) return json(text);
-  return value;
+  return parse_json_limited(text, "the value '" + text.substr(0, 40) + (text.size() > 40 ? "...'" : "'"),
+                            /*or_string=*/true);
 }
 
 void set_key_path(json& target, const std::vector<std::string>& keys, const json& value) {

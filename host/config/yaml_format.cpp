@@ -1,6 +1,7 @@
 #include "config/yaml_format.hpp"
 
 #include "config/config_error.hpp"
+#include "config/input_limits.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -9,7 +10,8 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
-#include <regex>
+#include <cerrno>
+#include <cmath>
 
 namespace volt::host::config {
 namespace {
@@ -31,19 +33,29 @@ bool one_of(const std::string& text, std::initializer_list<const char*> words) {
   return std::any_of(words.begin(), words.end(), [&](const char* w) { return text == w; });
 }
 
+// Scanners instead of std::regex, whose matcher recurses once per character (a 200,000-digit
+// number overflowed the stack).
+bool all_of_from(const std::string& text, size_t from, bool (*ok)(char)) {
+  if (from >= text.size()) return false;
+  for (size_t i = from; i < text.size(); ++i)
+    if (!ok(text[i])) return false;
+  return true;
+}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_octal(char c) { return c >= '0' && c <= '7'; }
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
 std::optional<json> as_integer(const std::string& text) {
-  static const std::regex decimal("[-+]?[0-9]+");
-  static const std::regex octal("0o[0-7]+");
-  static const std::regex hex("0x[0-9a-fA-F]+");
   int base = 10;
   std::string digits = text;
-  if (std::regex_match(text, octal)) {
+  size_t sign = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+  if (text.rfind("0o", 0) == 0 && all_of_from(text, 2, is_octal)) {
     base = 8;
     digits = text.substr(2);
-  } else if (std::regex_match(text, hex)) {
+  } else if (text.rfind("0x", 0) == 0 && all_of_from(text, 2, is_hex)) {
     base = 16;
     digits = text.substr(2);
-  } else if (!std::regex_match(text, decimal)) {
+  } else if (!all_of_from(text, sign, is_digit)) {
     return std::nullopt;
   }
   const bool negative = digits.front() == '-';
@@ -60,14 +72,31 @@ std::optional<json> as_integer(const std::string& text) {
   return std::nullopt;
 }
 
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
 bool is_float_text(const std::string& text) {
-  static const std::regex number("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  return std::regex_match(text, number);
+  size_t i = 0, n = text.size();
+  if (i < n && (text[i] == '-' || text[i] == '+')) ++i;
+  size_t whole = 0, fraction = 0;
+  while (i < n && is_digit(text[i])) ++i, ++whole;
+  if (i < n && text[i] == '.') {
+    ++i;
+    while (i < n && is_digit(text[i])) ++i, ++fraction;
+  }
+  if (whole == 0 && fraction == 0) return false;
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < n && (text[i] == '-' || text[i] == '+')) ++i;
+    size_t exponent = 0;
+    while (i < n && is_digit(text[i])) ++i, ++exponent;
+    if (exponent == 0) return false;
+  }
+  return i == n;
 }
 
+// [-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)
 bool is_special_float(const std::string& text) {
-  static const std::regex special("[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
-  return std::regex_match(text, special);
+  std::string rest = !text.empty() && (text[0] == '-' || text[0] == '+') ? text.substr(1) : text;
+  return one_of(rest, {".inf", ".Inf", ".INF"}) || one_of(text, {".nan", ".NaN", ".NAN"});
 }
 
 // A plain (unquoted, untagged) scalar under the YAML 1.2 core schema.
@@ -75,8 +104,17 @@ json resolve_plain(const std::string& text, const YAML::Mark& mark, const std::s
   if (text.empty() || one_of(text, {"~", "null", "Null", "NULL"})) return nullptr;
   if (one_of(text, {"true", "True", "TRUE"})) return true;
   if (one_of(text, {"false", "False", "FALSE"})) return false;
+  if (text.size() > kMaxNumberChars && (as_integer(text) || is_float_text(text)))
+    fail(source, mark, "a number of " + std::to_string(text.size()) + " characters (at most " +
+                           std::to_string(kMaxNumberChars) + "); quote it if it is a string");
   if (auto integer = as_integer(text)) return *integer;
-  if (is_float_text(text)) return std::stod(text);
+  if (is_float_text(text)) {
+    errno = 0;
+    double value = std::strtod(text.c_str(), nullptr);
+    if (errno == ERANGE && std::isinf(value))
+      fail(source, mark, "'" + text + "' is out of the range of a float64");
+    return value;
+  }
   if (is_special_float(text)) fail(source, mark, "'" + text + "' cannot be represented in JSON");
   return text;
 }
@@ -97,7 +135,18 @@ json scalar_to_json(const YAML::Node& node, const std::string& source) {
   return type == "float" ? json(value.get<double>()) : value;
 }
 
-json node_to_json(const YAML::Node& node, const std::string& source) {
+// Bounds the conversion: aliases can make a small file expand without end ("billion laughs").
+struct Budget {
+  size_t values = 0;
+};
+
+json node_to_json(const YAML::Node& node, const std::string& source, Budget& budget, int depth) {
+  if (++budget.values > kMaxConfigValues)
+    fail(source, node.Mark(), "the document expands to more than " +
+                                  std::to_string(kMaxConfigValues) + " values (aliases?)");
+  if (depth > kMaxConfigDepth)
+    fail(source, node.Mark(), "nested deeper than " + std::to_string(kMaxConfigDepth) +
+                                  " lists or mappings");
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -106,7 +155,7 @@ json node_to_json(const YAML::Node& node, const std::string& source) {
       return scalar_to_json(node, source);
     case YAML::NodeType::Sequence: {
       json list = json::array();
-      for (const auto& item : node) list.push_back(node_to_json(item, source));
+      for (const auto& item : node) list.push_back(node_to_json(item, source, budget, depth + 1));
       return list;
     }
     case YAML::NodeType::Map: {
@@ -116,7 +165,7 @@ json node_to_json(const YAML::Node& node, const std::string& source) {
         if (!key.IsScalar()) fail(source, key.Mark(), "mapping keys must be scalars");
         const std::string name = key.Scalar();
         if (object.contains(name)) fail(source, key.Mark(), "duplicate key '" + name + "'");
-        object[name] = node_to_json(entry.second, source);
+        object[name] = node_to_json(entry.second, source, budget, depth + 1);
       }
       return object;
     }
@@ -126,7 +175,37 @@ json node_to_json(const YAML::Node& node, const std::string& source) {
 
 }  // namespace
 
+// yaml-cpp's parser recurses once per nested flow collection: deeper text than the limit is
+// refused before it is parsed (block nesting is bounded by the indentation, i.e. the size).
+void check_flow_depth(const std::string& text, const std::string& source) {
+  int depth = 0, line = 1;
+  char quote = 0;
+  bool comment = false;
+  for (char c : text) {
+    if (c == '\n') {
+      ++line;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    else if (c == '#') comment = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxConfigDepth)
+        throw ConfigError(source + ": line " + std::to_string(line) + ": nested deeper than " +
+                          std::to_string(kMaxConfigDepth) + " lists or mappings");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 json parse_yaml(const std::string& text, const std::string& source) {
+  check_flow_depth(text, source);
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -134,7 +213,8 @@ json parse_yaml(const std::string& text, const std::string& source) {
     throw ConfigError(source + ": invalid YAML at " + position(e.mark) + ": " + e.msg);
   }
   try {
-    return node_to_json(root, source);
+    Budget budget;
+    return node_to_json(root, source, budget, 0);
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ": invalid YAML at " + position(e.mark) + ": " + e.msg);
   }

@@ -1,5 +1,6 @@
 #include "plugin/registry.hpp"
 
+#include "plugin/elf_check.hpp"
 #include "plugin/sha256.hpp"
 #include "runtime/log.hpp"
 
@@ -209,6 +210,10 @@ bool PluginRegistry::load_file(const fs::path& path) {
       skip(file, "SHA-256 " + digest + " is not in the allow-list " + policy_.allowlist->string());
       return false;
     }
+  }
+  if (auto problem = elf_problem(real)) {
+    skip(file, "cannot load: " + *problem);
+    return false;
   }
 
   auto& table = library_table();

@@ -40,7 +40,7 @@ TEST_CASE("broken libraries are refused with a reason naming the file and the va
   const std::string cxx11 = std::to_string(_GLIBCXX_USE_CXX11_ABI);
   const std::string other_cxx11 = std::to_string(!_GLIBCXX_USE_CXX11_ABI);
   const std::vector<Case> cases = {
-      {"not_a_library.so", {"cannot load", "invalid ELF header"}},
+      {"not_a_library.so", {"cannot load", "no ELF signature"}},
       {"does_not_exist.so", {"cannot load", "No such file"}},
       {"no_entry.so", {"no entry symbol volt_entry (not a Volt plugin?)"}},
       {"null_entry.so", {"volt_entry() returned NULL"}},

@@ -1,0 +1,91 @@
+// The config readers' limits (host/config/input_limits.hpp, docs/limits.md) against hostile
+// files and flags made here: JSON and YAML nested 100,000 deep, 200,000-digit numbers, YAML
+// that expands to 10^9 strings through aliases ("billion laughs"), and an endless file. Each
+// was a crash, an abort or an endless read; each must be an error naming the source.
+#include "config/config_error.hpp"
+#include "config/input_limits.hpp"
+#include "config/yaml_format.hpp"
+#include "config_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+using volt::host::config::ConfigError;
+using volt::host::config::parse_yaml;
+using volt::host::config::testing::resolve;
+using volt::host::config::testing::TempDir;
+
+namespace {
+
+std::string error_of(const std::vector<std::string>& args) {
+  try {
+    resolve(args);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string yaml_error(const std::string& text) {
+  try {
+    parse_yaml(text, "c.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string nested(size_t depth, char open, char close, const std::string& inner = "1") {
+  return std::string(depth, open) + inner + std::string(depth, close);
+}
+
+}  // namespace
+
+TEST_CASE("JSON nested 100,000 deep is refused, in files and in flags", "[config][limits]") {
+  TempDir dir;
+  std::string deep = nested(100000, '[', ']');
+  std::string file = dir.write("deep.json", "{\"model\": {\"id\": \"mlp\", \"config\": {\"x\": " + deep + "}}}");
+  CHECK_THAT(error_of({"fit", "--config", file}),
+             Catch::Contains(file) && Catch::Contains("nested deeper than 64"));
+  CHECK_THAT(error_of({"fit", "--model=mlp", "--model.hidden_sizes=" + deep}),
+             Catch::Contains("nested deeper than 64"));
+  // The limit leaves room for any real config.
+  CHECK_NOTHROW(resolve({"fit", "--model=mlp", "--data=fashion_mnist",
+                         "--model.hidden_sizes=[8, 4]"}));
+}
+
+TEST_CASE("YAML nested 100,000 deep is refused", "[config][limits]") {
+  CHECK_THAT(yaml_error("x: " + nested(100000, '[', ']')),
+             Catch::Contains("c.yaml: line 1: nested deeper than 64"));
+  std::string block;  // block nesting: each level indented one more space
+  for (int i = 0; i < 100; ++i) block += std::string(i, ' ') + "k:\n";
+  CHECK_THAT(yaml_error(block), Catch::Contains("nested deeper than 64"));
+}
+
+TEST_CASE("YAML numbers of 200,000 digits and out-of-range floats are errors naming the line",
+          "[config][limits]") {
+  CHECK_THAT(yaml_error("trainer:\n  max_steps: " + std::string(200000, '9') + "\n"),
+             Catch::Contains("c.yaml") && Catch::Contains("a number of 200000 characters"));
+  CHECK_THAT(yaml_error("lr: 0." + std::string(200000, '1') + "\n"),
+             Catch::Contains("a number of 200002 characters"));
+  CHECK_THAT(yaml_error("lr: 1e400\n"), Catch::Contains("'1e400' is out of the range of a float64"));
+  CHECK(parse_yaml("lr: 1e-3\nn: 0x1F\n", "c.yaml") == nlohmann::json({{"lr", 1e-3}, {"n", 31}}));
+}
+
+TEST_CASE("YAML aliases that expand to 10^9 strings are refused", "[config][limits]") {
+  std::string laughs = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  char prev = 'a';
+  for (char c = 'b'; c <= 'i'; ++c, ++prev)
+    laughs += std::string(1, c) + ": &" + c + " [*" + prev + ",*" + prev + ",*" + prev + ",*" +
+              prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" +
+              prev + "]\n";
+  CHECK_THAT(yaml_error(laughs), Catch::Contains("expands to more than 1048576 values"));
+  TempDir dir;
+  std::string file = dir.write("laughs.yaml", "model:\n  id: mlp\n  config:\n    " +
+                                                  std::string("x: 1\n") + laughs);
+  CHECK_THAT(error_of({"fit", "--config", file}), Catch::Contains("expands to more than"));
+}
+
+TEST_CASE("an endless config file is refused after 16 MiB", "[config][limits]") {
+  CHECK_THAT(error_of({"fit", "--config", "/dev/zero"}),
+             Catch::Contains("/dev/zero") && Catch::Contains("larger than 16 MiB"));
+}
