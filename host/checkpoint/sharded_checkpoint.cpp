@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <optional>
 
 namespace volt::host {
@@ -20,6 +22,8 @@ namespace {
 
 constexpr const char* kFormat = "volt.sharded_checkpoint";
 constexpr int kFormatVersion = 1;
+
+constexpr int64_t kMaxShards = 1 << 20;  // ranks a shard index may name
 
 std::string shard_file_name(int32_t rank, int32_t world_size) {
   return "shard-" + std::to_string(rank) + "-of-" + std::to_string(world_size) + ".ckpt";
@@ -220,12 +224,23 @@ c10::impl::GenericDict load_sharded_checkpoint(const fs::path& dir) {
     std::ifstream in(dir / kShardIndexName);
     if (!in) throw Error(VOLT_ERROR_NOT_FOUND, where + ": cannot read " + kShardIndexName);
     try {
-      in >> index;
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (text.size() > (size_t{64} << 20)) throw std::length_error("larger than 64 MiB");
+      int deepest = 0;
+      index = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        deepest = std::max(deepest, depth);
+        return depth <= 16;
+      });
+      if (deepest > 16) throw std::length_error("nested deeper than 16");
     } catch (const std::exception& e) {
       throw Error(VOLT_ERROR_DATA_LOSS, where + ": " + kShardIndexName + " is not valid JSON (" + e.what() + ")");
     }
   }
-  if (!index.is_object() || index.value("format", "") != kFormat || !index.contains("shards") ||
+  auto is_int_or_absent = [&](const char* key) {
+    return !index.is_object() || !index.contains(key) || index[key].is_number_integer();
+  };
+  if (!index.is_object() || !index.contains("format") || index["format"] != kFormat ||
+      !is_int_or_absent("format_version") || !index.contains("shards") ||
       !index["shards"].is_array() || !index.contains("world_size") || !index["world_size"].is_number_integer())
     throw Error(VOLT_ERROR_DATA_LOSS, where + ": " + kShardIndexName + " is not a Volt shard index (format \"" +
                                           kFormat + "\", world_size, shards)");
@@ -238,8 +253,17 @@ c10::impl::GenericDict load_sharded_checkpoint(const fs::path& dir) {
     throw Error(VOLT_ERROR_DATA_LOSS, where + ": the index names " + std::to_string(index["shards"].size()) +
                                           " shards for a world size of " + std::to_string(world));
   std::vector<c10::IValue> ranks;
+  if (world > kMaxShards)
+    throw Error(VOLT_ERROR_DATA_LOSS, where + ": a world size of " + std::to_string(world) +
+                                          " (at most " + std::to_string(kMaxShards) + ")");
   for (const auto& name : index["shards"]) {
-    fs::path file = dir / name.get<std::string>();
+    // A plain file name inside the folder: an index must not make Volt open files elsewhere.
+    const std::string text = name.is_string() ? name.get<std::string>() : std::string();
+    if (text.empty() || text == "." || text == ".." || text.find('/') != std::string::npos ||
+        text.find('\0') != std::string::npos)
+      throw Error(VOLT_ERROR_DATA_LOSS, where + ": " + kShardIndexName + " names the shard " +
+                                            name.dump() + ", not a file name inside the folder");
+    fs::path file = dir / text;
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))
       throw Error(VOLT_ERROR_NOT_FOUND, where + ": the shard " + file.filename().string() + " is missing (" +

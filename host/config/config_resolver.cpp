@@ -159,6 +159,8 @@ json validate_and_fill(const json& given, const SchemaLookup& lookup, const IdLi
   out["callbacks"] = resolve_callbacks(config, lookup, list_ids);
   static const json ckpt_schema = json::parse(R"({"type": ["string", "null"]})");
   out["ckpt_path"] = apply_schema(ckpt_schema, config.value("ckpt_path", json()), "ckpt_path");
+  if (out["ckpt_path"] == "")
+    throw ConfigError("ckpt_path: empty; pass a checkpoint file, \"last\", \"best\", \"hpc\" or null");
   return out;
 }
 

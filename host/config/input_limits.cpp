@@ -5,17 +5,29 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
+#include <vector>
 
 namespace volt::host::config {
 
 nlohmann::json parse_json_limited(const std::string& text, const std::string& source,
                                   bool or_string) {
   bool too_deep = false;
+  // Keys seen in each open object (arrays hold an unused set): JSON's "last one wins" for a
+  // repeated key would drop a setting without a word.
+  std::vector<std::set<std::string>> keys;
   // nlohmann's parser keeps its own stack; the callback stops it before Volt's recursive
   // readers (merging, schema checks) would meet a document deeper than the limit.
-  auto guard = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+  auto guard = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
     if (depth > kMaxConfigDepth) too_deep = true;
-    return !too_deep;
+    if (too_deep) return false;
+    if (event == Event::object_start || event == Event::array_start) keys.emplace_back();
+    else if ((event == Event::object_end || event == Event::array_end) && !keys.empty()) keys.pop_back();
+    else if (event == Event::key && !keys.empty() && parsed.is_string() &&
+             !keys.back().insert(parsed.get<std::string>()).second)
+      throw ConfigError(source + ": duplicate key '" + parsed.get<std::string>() + "'");
+    return true;
   };
   nlohmann::json value;
   try {

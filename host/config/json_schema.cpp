@@ -72,6 +72,11 @@ bool contains(const std::vector<std::string>& items, const std::string& item) {
 json check_type(const json& schema, const json& value, const std::string& where) {
   const auto types = schema_types(schema, where);
   if (types.empty()) return value;
+  // Plugins read integers as int64: a larger one would wrap (2^64 - 1 became -1).
+  if (value.is_number_unsigned() &&
+      value.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX) &&
+      (contains(types, "integer") || contains(types, "number")))
+    fail(where, value.dump() + " is above the largest integer, 9223372036854775807");
   for (const auto& t : types) {
     if (!matches_type(t, value, where)) continue;
     // 3.0 where only integers make sense: keep it an integer from here on.

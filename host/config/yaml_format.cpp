@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <vector>
 #include <cerrno>
 #include <cmath>
 
@@ -208,7 +209,11 @@ json parse_yaml(const std::string& text, const std::string& source) {
   check_flow_depth(text, source);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1)
+      throw ConfigError(source + ": holds " + std::to_string(documents.size()) +
+                        " YAML documents (separated by ---); a config file is one");
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ": invalid YAML at " + position(e.mark) + ": " + e.msg);
   }

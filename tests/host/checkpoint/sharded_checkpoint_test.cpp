@@ -123,6 +123,24 @@ TEST_CASE("a sharded checkpoint folder round-trips and replaces an older one onl
     std::ofstream(path / "index.json") << "{\"format\": \"something else\"}";
     require_error([&] { load_checkpoint_file(path); }, {path.string(), "index.json", "not a Volt shard index"});
   }
+  SECTION("an index with wrong types names the file, not a JSON library error") {
+    std::ofstream(path / "index.json")
+        << R"({"format": 7, "format_version": "one", "world_size": 1, "shards": [3]})";
+    require_error([&] { load_checkpoint_file(path); }, {path.string(), "not a Volt shard index"});
+    std::ofstream(path / "index.json")
+        << R"({"format": "volt.sharded_checkpoint", "world_size": 1, "shards": [3]})";
+    require_error([&] { load_checkpoint_file(path); }, {path.string(), "names the shard 3"});
+  }
+  SECTION("an index naming files outside its folder is refused") {
+    for (const char* name : {"/etc/passwd", "../epoch=0-step=4.ckpt", "..", "sub/shard.ckpt"}) {
+      INFO(name);
+      std::ofstream(path / "index.json")
+          << R"({"format": "volt.sharded_checkpoint", "format_version": 1, "world_size": 1, "shards": [")"
+          << name << "\"]}";
+      require_error([&] { load_checkpoint_file(path); },
+                    {path.string(), "not a file name inside the folder"});
+    }
+  }
   SECTION("a folder without an index") {
     fs::remove(path / "index.json");
     require_error([&] { load_checkpoint_file(path); }, {path.string(), "folder without index.json"});

@@ -89,3 +89,23 @@ TEST_CASE("an endless config file is refused after 16 MiB", "[config][limits]") 
   CHECK_THAT(error_of({"fit", "--config", "/dev/zero"}),
              Catch::Contains("/dev/zero") && Catch::Contains("larger than 16 MiB"));
 }
+
+TEST_CASE("config input that used to pass silently is refused by name", "[config][limits]") {
+  TempDir dir;
+  std::string dup = dir.write("dup.json", R"({"trainer": {"max_epochs": 3, "max_epochs": 5}})");
+  CHECK_THAT(error_of({"fit", "--config", dup}),
+             Catch::Contains(dup) && Catch::Contains("duplicate key 'max_epochs'"));
+  std::string two = dir.write("two.yaml", "model: mlp\n---\ndata: fashion_mnist\n");
+  CHECK_THAT(error_of({"fit", "--config", two}),
+             Catch::Contains(two) && Catch::Contains("holds 2 YAML documents"));
+  // Integers past int64 would wrap in a plugin (2^64 - 1 became -1).
+  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist",
+                       "--data.batch_size=18446744073709551615"}),
+             Catch::Contains("data.batch_size") &&
+                 Catch::Contains("above the largest integer, 9223372036854775807"));
+  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist",
+                       "--trainer.max_steps=9223372036854775808"}),
+             Catch::Contains("trainer.max_steps"));
+  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist", "--ckpt_path="}),
+             Catch::Contains("ckpt_path: empty"));
+}
