@@ -50,6 +50,8 @@ class FashionMnistDataModule : public TensorDataModule {
     prepare_data();
     torch::Tensor train_x = images(kFiles[0]), train_y = labels(kFiles[1]);
     torch::Tensor test_x = images(kFiles[2]), test_y = labels(kFiles[3]);
+    check_pair(train_x, train_y, kFiles[0], kFiles[1]);
+    check_pair(test_x, test_y, kFiles[2], kFiles[3]);
     int64_t n = train_x.size(0);
     if (val_size_ >= n)
       throw Error("val_size " + std::to_string(val_size_) + " leaves no training images (" +
@@ -75,6 +77,29 @@ class FashionMnistDataModule : public TensorDataModule {
   // Mean and standard deviation of the Fashion-MNIST training pixels (scaled to [0, 1]).
   static constexpr double kMean = 0.2860;
   static constexpr double kStd = 0.3530;
+
+  // One label per image, each a class in 0..9: a mismatch is the files' fault, named here
+  // rather than as an index error deep inside the loss.
+  void check_pair(const torch::Tensor& x, const torch::Tensor& y, const char* images_file,
+                  const char* labels_file) const {
+    auto file = [&](const char* name) { return (std::filesystem::path(path_) / name).string(); };
+    if (x.dim() != 4 || x.size(2) != 28 || x.size(3) != 28)
+      throw Error(VOLT_ERROR_DATA_LOSS, file(images_file) + ": expected 28x28 images, got shape " +
+                                            c10::str(x.sizes().slice(1)));
+    if (y.dim() != 1 || y.size(0) != x.size(0))
+      throw Error(VOLT_ERROR_DATA_LOSS, file(labels_file) + ": " + std::to_string(y.numel()) +
+                                            " labels for the " + std::to_string(x.size(0)) +
+                                            " images of " + file(images_file));
+    torch::Tensor bad = (y >= kClasses).nonzero();
+    if (bad.numel() > 0) {
+      int64_t at = bad[0][0].item<int64_t>();
+      throw Error(VOLT_ERROR_DATA_LOSS, file(labels_file) + ": label " +
+                                            std::to_string(y[at].item<int64_t>()) + " at index " +
+                                            std::to_string(at) + " is not a class of 0.." +
+                                            std::to_string(kClasses - 1));
+    }
+  }
+  static constexpr int64_t kClasses = 10;
 
   torch::Tensor images(const char* name) const {
     torch::Tensor raw = read_idx_gz((std::filesystem::path(path_) / name).string());

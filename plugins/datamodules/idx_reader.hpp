@@ -11,13 +11,25 @@
 
 namespace volt::plugins {
 
+// Bounds on what an IDX file may claim (docs/limits.md): a gzip bomb or a header with huge
+// dimensions is an error, not an allocation that takes the machine down.
+inline constexpr size_t kMaxIdxBytes = size_t{4} << 30;  // decompressed
+inline constexpr size_t kMaxIdxRank = 8;
+
 inline torch::Tensor read_idx_gz(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) throw Error(VOLT_ERROR_NOT_FOUND, "cannot open " + path);
   std::vector<uint8_t> bytes;
   uint8_t buf[1 << 16];
   int n = 0;
-  while ((n = gzread(f, buf, sizeof(buf))) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  while ((n = gzread(f, buf, sizeof(buf))) > 0) {
+    bytes.insert(bytes.end(), buf, buf + n);
+    if (bytes.size() > kMaxIdxBytes) {
+      gzclose(f);
+      throw Error(VOLT_ERROR_DATA_LOSS, path + ": more than " + std::to_string(kMaxIdxBytes >> 30) +
+                                            " GiB of data once decompressed");
+    }
+  }
   bool failed = n < 0;
   gzclose(f);
   if (failed) throw Error(VOLT_ERROR_DATA_LOSS, path + ": corrupt gzip data");
@@ -28,12 +40,18 @@ inline torch::Tensor read_idx_gz(const std::string& path) {
   if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
     throw Error(VOLT_ERROR_DATA_LOSS, path + ": not an IDX file of unsigned bytes");
   size_t rank = bytes[3];
+  if (rank == 0 || rank > kMaxIdxRank)
+    throw Error(VOLT_ERROR_DATA_LOSS, path + ": an IDX header with " + std::to_string(rank) +
+                                          " dimensions (1 to " + std::to_string(kMaxIdxRank) + ")");
   if (bytes.size() < 4 + 4 * rank) throw Error(VOLT_ERROR_DATA_LOSS, path + ": truncated header");
   std::vector<int64_t> shape;
   int64_t count = 1;
   for (size_t i = 0; i < rank; ++i) {
     shape.push_back(be32(4 + 4 * i));
-    count *= shape.back();
+    // The product is compared with the data actually there, so it can stop growing past it.
+    count = shape.back() != 0 && count > static_cast<int64_t>(kMaxIdxBytes) / shape.back()
+                ? static_cast<int64_t>(kMaxIdxBytes) + 1
+                : count * shape.back();
   }
   size_t offset = 4 + 4 * rank;
   if (bytes.size() != offset + static_cast<size_t>(count))
