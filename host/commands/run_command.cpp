@@ -323,6 +323,7 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
     // Lightning's ckpt_path: fit resumes from it, the other stages load its weights.
     std::optional<std::string> ckpt_path;
     if (resolved["ckpt_path"].is_string()) ckpt_path = resolved["ckpt_path"].get<std::string>();
+    std::vector<at::Tensor> predictions;
     if (sub == "fit") {
       try {
         trainer.fit(ckpt_path);
@@ -338,12 +339,22 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
         print_metrics_table("Final metric", trainer.callback_metrics(), stdout);
       if (!trainer.last_checkpoint().empty())
         log::info("Checkpoint saved to ", trainer.last_checkpoint());
-    } else if (sub == "validate") {
-      trainer.validate(ckpt_path);
-    } else if (sub == "test") {
-      trainer.test(ckpt_path);
+    } else if (sub == "validate" || sub == "test") {
+      try {
+        sub == "validate" ? trainer.validate(ckpt_path) : trainer.test(ckpt_path);
+      } catch (const Interrupted& e) {
+        log::warning(sub, " ", e.what());
+        status = e.exit_status();
+      }
     } else if (sub == "predict") {
-      auto predictions = trainer.predict(ckpt_path);
+      try {
+        predictions = trainer.predict(ckpt_path);
+      } catch (const Interrupted& e) {
+        log::warning("predict ", e.what(), "; no predictions written");
+        status = e.exit_status();
+      }
+    }
+    if (sub == "predict" && status == 0) {
       fs::path root = trainer_options.default_root_dir.empty()
                           ? fs::current_path() : fs::path(trainer_options.default_root_dir);
       fs::create_directories(root);

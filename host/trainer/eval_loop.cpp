@@ -2,8 +2,12 @@
 #include "trainer/trainer.hpp"
 
 #include "console/tables.hpp"
+#include "runtime/signals.hpp"
+#include "trainer/interrupted.hpp"
 
 #include <volt/sdk/core.hpp>
+
+#include <csignal>
 
 namespace volt::host {
 
@@ -27,6 +31,13 @@ EvalHooks hooks_for(int32_t stage) {
 }
 
 }  // namespace
+
+// validate, test and predict stop at the next batch on SIGINT/SIGTERM (fit stops at its step
+// boundaries and saves a checkpoint first; there is nothing to save here).
+void Trainer::stop_if_signalled() const {
+  if (stage_ == VOLT_STAGE_FIT || !cancel_flag().load()) return;
+  throw Interrupted(stop_signal() != 0 ? stop_signal() : SIGINT, "");
+}
 
 ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
   EvalHooks h = hooks_for(stage);
@@ -55,6 +66,7 @@ ScalarRow Trainer::run_evaluation(int32_t stage, bool sanity) {
   call_hook(h.epoch_start);
   HostBatch batch;
   for (int64_t i = 0; i < n; ++i) {
+    stop_if_signalled();
     fetch_batch(h.split, current_epoch_, i, batch);
     call_hook(h.batch_start, batch_args(batch, i));
     volt_step_args step{};
@@ -121,6 +133,10 @@ std::map<std::string, double> Trainer::evaluate_stage(int32_t stage,
     logged = run_evaluation(stage, false);
     teardown(stage);
     finalize_loggers("success");
+  } catch (const Interrupted& e) {
+    on_exception(e.what());
+    finalize_loggers("interrupted");
+    throw;
   } catch (const std::exception& e) {
     on_exception(e.what());
     finalize_loggers("failed");
@@ -161,6 +177,7 @@ std::vector<at::Tensor> Trainer::run_prediction() {
   call_hook(VOLT_HOOK_ON_PREDICT_EPOCH_START);
   HostBatch batch;
   for (int64_t i = 0; i < n; ++i) {
+    stop_if_signalled();
     fetch_batch(VOLT_SPLIT_PREDICT, 0, i, batch);
     call_hook(VOLT_HOOK_ON_PREDICT_BATCH_START, batch_args(batch, i));
     volt_step_args step{};

@@ -430,13 +430,27 @@ void Trainer::log_hyperparameters() {
 
 void Trainer::finalize_loggers(const char* status) {
   if (info_.global_rank != 0) return;
+  // The error thrown below reaches the stage's handler, which finalizes again: once is enough.
+  if (finalize_failed_) {
+    finalize_failed_ = false;
+    return;
+  }
+  std::string failures;
   for (auto& logger : c_.loggers) {
     volt_error* err = logger->finalize(logger.get(), status);
     if (err != nullptr) {
-      log::error(logger.label(), ": finalize: ", volt::detail::host().error_message(err));
+      failures += (failures.empty() ? "" : "; ") + logger.label() + ": finalize: " +
+                  volt::detail::host().error_message(err);
       volt::detail::host().error_free(err);
     }
   }
+  if (failures.empty()) return;
+  // Logs lost at the end of a run that otherwise succeeded fail the run.
+  if (std::string(status) == "success") {
+    finalize_failed_ = true;
+    throw Error(VOLT_ERROR_DATA_LOSS, failures + " (the run's logs are incomplete)");
+  }
+  log::error(failures);
 }
 
 void Trainer::on_exception(const std::string& message) {

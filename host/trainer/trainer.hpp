@@ -170,6 +170,7 @@ class Trainer : public TrainerServices {
   std::map<std::string, double> evaluate_stage(int32_t stage,
                                                const std::optional<std::string>& ckpt_path);
   std::vector<at::Tensor> run_prediction();
+  void stop_if_signalled() const;  // throws Interrupted outside fit after SIGINT/SIGTERM
 
   TrainerOptions options_;
   TrainerComponents& c_;
@@ -207,6 +208,7 @@ class Trainer : public TrainerServices {
   uint32_t local_requests_ = 0;       // this rank's requests not yet acted on
   bool automatic_optimization_ = true;
   bool hparams_logged_ = false;
+  bool finalize_failed_ = false;  // a logger's finalize failed and the error is on its way
 
   // Checkpoint state: the loop counters saved in and restored from checkpoints, and where a
   // resumed fit continues.

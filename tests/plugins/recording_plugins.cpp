@@ -430,7 +430,26 @@ class LoneRanksStrategy : public Strategy {
 
 }  // namespace volt::test_plugins
 
-VOLT_PLUGINS(volt::test_plugins::RecordingModule, volt::test_plugins::RecordingCallback,
+namespace volt::test_plugins {
+
+// A logger whose finalize fails as a full disk would make the csv logger's (issue 25): the run
+// must fail instead of reporting success.
+class FailingLogger : public Logger {
+ public:
+  static PluginInfo info() {
+    return {"failing_logger", "1.0.0", "Test logger whose finalize fails",
+            R"json({"type": "object", "additionalProperties": false, "properties": {}})json"};
+  }
+  explicit FailingLogger(const nlohmann::json&) {}
+  void log_metrics(const MetricRow&, int64_t) override {}
+  void finalize(const std::string& status) override {
+    throw Error(VOLT_ERROR_DATA_LOSS, "cannot write metrics (status " + status + "): No space left on device");
+  }
+};
+
+}  // namespace volt::test_plugins
+
+VOLT_PLUGINS(volt::test_plugins::FailingLogger, volt::test_plugins::RecordingModule, volt::test_plugins::RecordingCallback,
              volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder,
              volt::test_plugins::RankStopper, volt::test_plugins::DtypeProbe,
              volt::test_plugins::ThreadProbe, volt::test_plugins::CollectivesProbe,

@@ -73,7 +73,8 @@ class SignalAtStep : public Callback {
                 "step": {"type": "integer", "minimum": 0},
                 "signal": {"enum": ["SIGKILL", "SIGTERM", "SIGINT", "SIGUSR1"], "default": "SIGKILL"},
                 "hook": {"enum": ["on_train_batch_start", "on_before_optimizer_step",
-                                  "on_train_batch_end"], "default": "on_train_batch_end"},
+                                  "on_train_batch_end", "on_validation_batch_end"],
+                         "default": "on_train_batch_end"},
                 "count": {"type": "integer", "minimum": 1, "default": 1,
                           "description": "raise it this many times in a row"}}})json"};
   }
@@ -89,6 +90,9 @@ class SignalAtStep : public Callback {
   void on_before_optimizer_step(int32_t) override { maybe("on_before_optimizer_step"); }
   void on_train_batch_end(const torch::Tensor&, const Batch&, int64_t) override {
     maybe("on_train_batch_end");
+  }
+  void on_validation_batch_end(const torch::Tensor&, const Batch&, int64_t) override {
+    maybe("on_validation_batch_end");
   }
 
  private:

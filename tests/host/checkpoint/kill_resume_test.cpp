@@ -176,5 +176,21 @@ TEST_CASE("SIGUSR1 saves an hpc checkpoint, and under SLURM it requeues and the 
   }
 }
 
+// Lightning reacts to SIGTERM between batches in every loop; validate once ran to its end.
+TEST_CASE("SIGTERM stops volt validate at the next batch with status 143", "[checkpoint][signals]") {
+  TempDir dir("validate-sigterm");
+  std::vector<std::string> flags = with(small_fit((dir / "root").string(), "sgd", 1),
+                                        {"--data.val_size=64", "--data.batch_size=1",
+                                         "--callbacks+=signal_at_step", "--callbacks.signal=SIGTERM",
+                                         "--callbacks.step=0", "--callbacks.hook=on_validation_batch_end"});
+  flags.insert(flags.begin(), {kVolt, "validate", "--plugin-dir=" VOLT_TEST_EXTRA_PLUGIN_DIR});
+  fs::create_directories(dir / "capture");
+  Proc run{run_process(flags, dir.path(), dir / "capture")};
+  INFO(run.describe());
+  CHECK(run.result.exit_code == 128 + SIGTERM);
+  CHECK(run.output().find("interrupted by SIGTERM") != std::string::npos);
+  CHECK(run.output().find("Validate metric") == std::string::npos);  // no results table
+}
+
 }  // namespace
 }  // namespace volt::checkpoint_test

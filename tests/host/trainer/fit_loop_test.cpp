@@ -144,5 +144,13 @@ TEST_CASE("monitoring callbacks see the epoch's training metrics in on_train_epo
   }
 }
 
+TEST_CASE("a logger that cannot finish writing fails the fit", "[trainer][fit_loop][loggers]") {
+  TempDir tmp("finalize");
+  nlohmann::json resolved = resolve(fit_flags(tmp, {"--trainer.max_epochs=1", "--logger=failing_logger"}));
+  volt::test::require_error([&] { fit(resolved); },
+                            {"logger 'failing_logger': finalize:", "No space left on device",
+                             "the run's logs are incomplete"});
+}
+
 }  // namespace
 }  // namespace volt::trainer_test
