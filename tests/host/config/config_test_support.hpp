@@ -1,6 +1,7 @@
 // Shared by the config tests: a fake plugin catalog and temporary config files.
 #pragma once
 
+#include "config/config_error.hpp"
 #include "config/config_resolver.hpp"
 #include "support/remove_tree.hpp"
 
@@ -94,6 +95,16 @@ using Env = std::map<std::string, std::string>;
 // parse_command_line + validate_and_fill against the fake catalog.
 inline nlohmann::json resolve(const std::vector<std::string>& args, const Env& env = {}) {
   return validate_and_fill(parse_command_line(args, env).config, fake_lookup(), fake_ids());
+}
+
+// The ConfigError message of resolve(args), or "" when it succeeds.
+inline std::string resolve_error(const std::vector<std::string>& args, const Env& env = {}) {
+  try {
+    resolve(args, env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 // A fresh directory under the system temp dir, removed with its files at scope exit.

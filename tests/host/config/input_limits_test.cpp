@@ -12,18 +12,10 @@
 using volt::host::config::ConfigError;
 using volt::host::config::parse_yaml;
 using volt::host::config::testing::resolve;
+using volt::host::config::testing::resolve_error;
 using volt::host::config::testing::TempDir;
 
 namespace {
-
-std::string error_of(const std::vector<std::string>& args) {
-  try {
-    resolve(args);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::string yaml_error(const std::string& text) {
   try {
@@ -44,9 +36,9 @@ TEST_CASE("JSON nested 100,000 deep is refused, in files and in flags", "[config
   TempDir dir;
   std::string deep = nested(100000, '[', ']');
   std::string file = dir.write("deep.json", "{\"model\": {\"id\": \"mlp\", \"config\": {\"x\": " + deep + "}}}");
-  CHECK_THAT(error_of({"fit", "--config", file}),
+  CHECK_THAT(resolve_error({"fit", "--config", file}),
              Catch::Contains(file) && Catch::Contains("nested deeper than 64"));
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--model.hidden_sizes=" + deep}),
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--model.hidden_sizes=" + deep}),
              Catch::Contains("nested deeper than 64"));
   // The limit leaves room for any real config.
   CHECK_NOTHROW(resolve({"fit", "--model=mlp", "--data=fashion_mnist",
@@ -82,30 +74,30 @@ TEST_CASE("YAML aliases that expand to 10^9 strings are refused", "[config][limi
   TempDir dir;
   std::string file = dir.write("laughs.yaml", "model:\n  id: mlp\n  config:\n    " +
                                                   std::string("x: 1\n") + laughs);
-  CHECK_THAT(error_of({"fit", "--config", file}), Catch::Contains("expands to more than"));
+  CHECK_THAT(resolve_error({"fit", "--config", file}), Catch::Contains("expands to more than"));
 }
 
 TEST_CASE("an endless config file is refused after 16 MiB", "[config][limits]") {
-  CHECK_THAT(error_of({"fit", "--config", "/dev/zero"}),
+  CHECK_THAT(resolve_error({"fit", "--config", "/dev/zero"}),
              Catch::Contains("/dev/zero") && Catch::Contains("larger than 16 MiB"));
 }
 
 TEST_CASE("config input that used to pass silently is refused by name", "[config][limits]") {
   TempDir dir;
   std::string dup = dir.write("dup.json", R"({"trainer": {"max_epochs": 3, "max_epochs": 5}})");
-  CHECK_THAT(error_of({"fit", "--config", dup}),
+  CHECK_THAT(resolve_error({"fit", "--config", dup}),
              Catch::Contains(dup) && Catch::Contains("duplicate key 'max_epochs'"));
   std::string two = dir.write("two.yaml", "model: mlp\n---\ndata: fashion_mnist\n");
-  CHECK_THAT(error_of({"fit", "--config", two}),
+  CHECK_THAT(resolve_error({"fit", "--config", two}),
              Catch::Contains(two) && Catch::Contains("holds 2 YAML documents"));
   // Integers past int64 would wrap in a plugin (2^64 - 1 became -1).
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist",
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist",
                        "--data.batch_size=18446744073709551615"}),
              Catch::Contains("data.batch_size") &&
                  Catch::Contains("above the largest integer, 9223372036854775807"));
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist",
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist",
                        "--trainer.max_steps=9223372036854775808"}),
              Catch::Contains("trainer.max_steps"));
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist", "--ckpt_path="}),
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist", "--ckpt_path="}),
              Catch::Contains("ckpt_path: empty"));
 }

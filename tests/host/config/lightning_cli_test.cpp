@@ -12,20 +12,8 @@ using nlohmann::json;
 using volt::host::config::ConfigError;
 using volt::host::config::plugin_id_for_class;
 using volt::host::config::testing::resolve;
+using volt::host::config::testing::resolve_error;
 using volt::host::config::testing::TempDir;
-
-namespace {
-
-std::string error_of(const std::vector<std::string>& args) {
-  try {
-    resolve(args);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
 
 TEST_CASE("Lightning's class names and class paths name Volt plugins", "[config][lightning_cli]") {
   CHECK(plugin_id_for_class("EarlyStopping") == "early_stopping");
@@ -120,7 +108,7 @@ TEST_CASE("config files may come before the subcommand, below the options after 
   json r = resolve({"--config", file, "fit", "--trainer.max_epochs=5"});
   CHECK(r["model"]["id"] == "mlp");
   CHECK(r["trainer"]["max_epochs"] == 5);
-  CHECK_THAT(error_of({"--trainer.max_epochs=5", "fit"}),
+  CHECK_THAT(resolve_error({"--trainer.max_epochs=5", "fit"}),
              Catch::Contains("unknown subcommand '--trainer.max_epochs=5'") &&
                  Catch::Contains("Available: fit, validate, test, predict"));
 }
@@ -140,15 +128,15 @@ TEST_CASE("Lightning's Trainer options: accepted with their meaning, or refused 
                     "--trainer.reload_dataloaders_every_n_epochs=0"});
   CHECK(r["trainer"]["inference_mode"] == false);
   CHECK(r["trainer"]["detect_anomaly"] == true);
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist",
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist",
                        "--trainer.reload_dataloaders_every_n_epochs=2"}),
              Catch::Contains("trainer.reload_dataloaders_every_n_epochs: 2 is not supported"));
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist",
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist",
                        "--trainer.use_distributed_sampler=false"}),
              Catch::Contains("trainer.use_distributed_sampler: false is not supported"));
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist", "--trainer.sync_batchnorm=true"}),
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist", "--trainer.sync_batchnorm=true"}),
              Catch::Contains("trainer.sync_batchnorm: true is not supported"));
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist", "--trainer.profiler=simple"}),
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist", "--trainer.profiler=simple"}),
              Catch::Contains("trainer.profiler: \"simple\" is not supported"));
 }
 
@@ -159,14 +147,14 @@ TEST_CASE("barebones turns off the logger, progress bar, summary and checkpointi
   CHECK(r["trainer"]["enable_progress_bar"] == false);
   CHECK(r["trainer"]["enable_model_summary"] == false);
   CHECK(r["trainer"]["enable_checkpointing"] == false);
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist", "--trainer.barebones=true",
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist", "--trainer.barebones=true",
                        "--trainer.enable_checkpointing=true"}),
              Catch::Contains("`Trainer(barebones=True)` was passed with `enable_checkpointing=True`"));
 }
 
 TEST_CASE("a float val_check_interval with check_val_every_n_epoch=None is Lightning's error",
           "[config][lightning_cli]") {
-  CHECK_THAT(error_of({"fit", "--model=mlp", "--data=fashion_mnist",
+  CHECK_THAT(resolve_error({"fit", "--model=mlp", "--data=fashion_mnist",
                        "--trainer.check_val_every_n_epoch=null", "--trainer.val_check_interval=0.5"}),
              Catch::Contains("`val_check_interval` should be an integer when "
                              "`check_val_every_n_epoch=None`, found 0.5."));
