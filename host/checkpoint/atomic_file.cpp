@@ -4,7 +4,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace volt::host {
@@ -20,7 +22,29 @@ void fsync_folder(const fs::path& folder) {
   ::close(fd);
 }
 
+// A checkpoint temporary nobody writes any more (its writer was killed): unlocked (writers hold
+// an flock while they write) and untouched for a while (closing the gap between a writer's
+// open and its flock).
+constexpr auto kStaleAfter = std::chrono::seconds(10);
+
 }  // namespace
+
+void remove_stale_checkpoint_temporaries(const fs::path& folder) {
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (const auto& entry : fs::directory_iterator(folder.empty() ? fs::path(".") : folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string suffix = ".ckpt.tmp";
+    if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    std::error_code e;
+    if (!entry.is_regular_file(e) || now - entry.last_write_time(e) < kStaleAfter || e) continue;
+    int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(entry.path().c_str());
+    ::close(fd);
+  }
+}
 
 AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
   tmp_ = path_;
@@ -30,8 +54,10 @@ AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
   if (ec)
     throw Error(VOLT_ERROR_UNAVAILABLE,
                 "cannot create the folder of " + path_.string() + ": " + ec.message());
+  remove_stale_checkpoint_temporaries(path_.parent_path());
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) fail("cannot open " + tmp_.string() + " for writing", errno);
+  ::flock(fd_, LOCK_EX | LOCK_NB);  // released when the file is closed; see above
 }
 
 AtomicFile::~AtomicFile() {

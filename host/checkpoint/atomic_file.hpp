@@ -38,6 +38,11 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+// Removes `*.ckpt.tmp` files in `folder` that a killed save left behind: those no writer holds
+// (AtomicFile locks its temporary while it writes) and that are older than a few seconds.
+// AtomicFile calls it before each write into a folder.
+void remove_stale_checkpoint_temporaries(const std::filesystem::path& folder);
+
 // Writes `size` bytes to `path` atomically (AtomicFile in one call).
 void write_file_atomically(const std::filesystem::path& path, const void* data, size_t size);
 

@@ -10,7 +10,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace volt::host {
 namespace {
@@ -139,4 +144,31 @@ TEST_CASE("a dict of tensors reads as a plain state_dict", "[checkpoint]") {
 }
 
 }  // namespace
+// A SIGKILL during a save leaves <name>.ckpt.tmp (240 MB in one report): the next save into the
+// folder removes it, but never a temporary that a writer still holds or has just opened.
+TEST_CASE("a save removes the stale checkpoint temporaries of its folder", "[checkpoint]") {
+  TempDir dir("stale-tmp");
+  auto make = [&](const std::string& name, bool old) {
+    fs::path p = dir / name;
+    std::ofstream(p) << "partial";
+    if (old) fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::hours(1));
+    return p;
+  };
+  fs::path stale = make("epoch=3-step=40.ckpt.tmp", true);
+  fs::path fresh = make("epoch=4-step=50.ckpt.tmp", false);
+  fs::path other = make("notes.txt.tmp", true);
+  fs::path held = make("epoch=5-step=60.ckpt.tmp", true);
+  int fd = ::open(held.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);  // a writer in another process
+  const char data[] = "checkpoint";
+  write_file_atomically(dir / "last.ckpt", data, sizeof(data));
+  ::close(fd);
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(fresh));
+  CHECK(fs::exists(other));
+  CHECK(fs::exists(held));
+  CHECK(fs::exists(dir / "last.ckpt"));
+}
+
 }  // namespace volt::host
