@@ -57,6 +57,11 @@ json parse_json_or_fail(const std::string& text, const std::string& source) {
   return parse_json_limited(text, source);
 }
 
+// A flag that selects a plugin: a JSON object or list, else the text as an id.
+json selection_text(const std::string& value, const std::string& source) {
+  return looks_like_json_container(value) ? parse_json_or_fail(value, source) : json(value);
+}
+
 [[noreturn]] void fail_unknown_option(const std::vector<std::string>& parts, bool append,
                                       const std::string& source) {
   std::string message = "unknown option '" + source + "'";
@@ -111,8 +116,7 @@ json& selected_logger(json& config, const std::string& id, const std::string& so
 void apply_callbacks_option(json& config, const std::vector<std::string>& keys, bool append,
                             const std::string& value, const std::string& source) {
   if (append) {
-    const json selection = looks_like_json_container(value) ? parse_json_or_fail(value, source)
-                                                            : json(value);
+    const json selection = selection_text(value, source);
     if (!config.contains("callbacks") || !config["callbacks"].is_array()) {
       config["callbacks"] = json::array();
     }
@@ -204,9 +208,9 @@ void apply_option(json& config, const std::string& name, const std::string& valu
     return;
   }
   if (head == "optimizer" || head == "lr_scheduler") {
-    json layer = keys.empty() ? json(value) : json::object();
-    if (!keys.empty()) set_key_path(layer, keys, parse_value_text(value));
-    if (keys.empty() && looks_like_json_container(value)) layer = parse_json_or_fail(value, source);
+    json layer = json::object();
+    if (keys.empty()) layer = selection_text(value, source);
+    else set_key_path(layer, keys, parse_value_text(value));
     merge_config_layer(config, json{{head, layer}}, source);
     return;
   }
@@ -233,8 +237,7 @@ void apply_option(json& config, const std::string& name, const std::string& valu
     }
   } else if (is_single_plugin_group(head)) {
     if (keys.empty()) {
-      const json selection =
-          looks_like_json_container(value) ? parse_json_or_fail(value, source) : json(value);
+      const json selection = selection_text(value, source);
       merge_config_layer(config, json{{head, selection}}, source);
     } else {
       merge_config_layer(config, json{{head, json{{"config", json::object()}}}}, source);

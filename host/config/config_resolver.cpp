@@ -153,8 +153,7 @@ json validate_and_fill(const json& given, const SchemaLookup& lookup, const IdLi
   if (out["trainer"]["barebones"].get<bool>()) {
     // Lightning's barebones: no logger, progress bar, model summary or checkpointing.
     out["logger"] = false;
-    for (const char* key : {"enable_progress_bar", "enable_model_summary", "enable_checkpointing"})
-      out["trainer"][key] = false;
+    for (const char* key : kBarebonesOff) out["trainer"][key] = false;
   }
   out["callbacks"] = resolve_callbacks(config, lookup, list_ids);
   static const json ckpt_schema = json::parse(R"({"type": ["string", "null"]})");

@@ -55,13 +55,51 @@ std::string snake_case(const std::string& name) {
   return out;
 }
 
+// The last part of a dotted class path (the whole name when it has no dot).
+std::string last_component(const std::string& name) {
+  size_t dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+// {class_path, init_args} as (class path, init_args); "" when class_path is absent.
+std::pair<std::string, nlohmann::json> parse_class_path(const nlohmann::json& selection,
+                                                        const std::string& where) {
+  std::string class_path;
+  nlohmann::json args = nlohmann::json::object();
+  for (const auto& [key, value] : selection.items()) {
+    if (key == "class_path") {
+      if (!value.is_string())
+        throw ConfigError(where + ".class_path: expected a string, got " + describe_value(value));
+      class_path = value.get<std::string>();
+    } else if (key == "init_args") {
+      if (!value.is_object() && !value.is_null())
+        throw ConfigError(where + ".init_args: expected an object, got " + describe_value(value));
+      if (value.is_object()) args = value;
+    } else {
+      throw ConfigError(where + "." + key + ": unknown key; a LightningCLI selection holds "
+                        "\"class_path\" and \"init_args\" (Volt's form: \"id\" and \"config\")");
+    }
+  }
+  return {class_path, args};
+}
+
+// A class name, {class_path, init_args}, or plain options (as init_args).
+std::pair<std::string, nlohmann::json> class_and_args(const nlohmann::json& value,
+                                                      const std::string& where) {
+  if (value.is_string()) return {value.get<std::string>(), nlohmann::json::object()};
+  if (!value.is_object())
+    throw ConfigError(where + ": expected a class name or {class_path, init_args}, got " +
+                      describe_value(value));
+  if (!is_class_path_selection(value)) return {"", value};
+  return parse_class_path(value, where);
+}
+
 }  // namespace
 
 std::optional<std::string> plugin_id_for_class(const std::string& name) {
-  size_t dot = name.rfind('.');
-  std::string last = dot == std::string::npos ? name : name.substr(dot + 1);
+  std::string last = last_component(name);
   if (auto it = lightning_classes().find(last); it != lightning_classes().end()) return it->second;
-  if (dot == std::string::npos || last.empty()) return std::nullopt;
+  if (last.size() == name.size() || last.empty()) return std::nullopt;  // no dot: a Volt id
   return snake_case(last);
 }
 
@@ -72,55 +110,11 @@ bool is_class_path_selection(const nlohmann::json& selection) {
 }
 
 nlohmann::json from_class_path_selection(const nlohmann::json& selection, const std::string& where) {
-  nlohmann::json out{{"config", nlohmann::json::object()}};
-  for (const auto& [key, value] : selection.items()) {
-    if (key == "class_path") {
-      if (!value.is_string())
-        throw ConfigError(where + ".class_path: expected a string, got " + describe_value(value));
-      out["id"] = plugin_id_from(value.get<std::string>());
-    } else if (key == "init_args") {
-      if (!value.is_object() && !value.is_null())
-        throw ConfigError(where + ".init_args: expected an object, got " + describe_value(value));
-      if (value.is_object()) out["config"] = value;
-    } else {
-      throw ConfigError(where + "." + key + ": unknown key; a LightningCLI selection holds "
-                        "\"class_path\" and \"init_args\" (Volt's form: \"id\" and \"config\")");
-    }
-  }
+  auto [class_path, args] = parse_class_path(selection, where);
+  nlohmann::json out{{"config", args}};
+  if (!class_path.empty()) out["id"] = plugin_id_from(class_path);
   return out;
 }
-
-}  // namespace volt::host::config
-
-namespace volt::host::config {
-namespace {
-
-// {class_path, init_args}, a bare class name, or plain options (as init_args).
-std::pair<std::string, nlohmann::json> class_and_args(const nlohmann::json& value,
-                                                      const std::string& where) {
-  if (value.is_string()) return {value.get<std::string>(), nlohmann::json::object()};
-  if (!value.is_object())
-    throw ConfigError(where + ": expected a class name or {class_path, init_args}, got " +
-                      describe_value(value));
-  if (!is_class_path_selection(value)) return {"", value};
-  std::string class_path;
-  nlohmann::json args = nlohmann::json::object();
-  for (const auto& [key, item] : value.items()) {
-    if (key == "class_path" && item.is_string()) class_path = item.get<std::string>();
-    else if (key == "init_args" && item.is_object()) args = item;
-    else if (key != "init_args" || !item.is_null())
-      throw ConfigError(where + "." + key + ": expected class_path (a string) and init_args "
-                        "(an object)");
-  }
-  return {class_path, args};
-}
-
-std::string last_component(const std::string& name) {
-  size_t dot = name.rfind('.');
-  return dot == std::string::npos ? name : name.substr(dot + 1);
-}
-
-}  // namespace
 
 nlohmann::json optimizer_as_model_config(const nlohmann::json& value, const std::string& where) {
   auto [class_path, args] = class_and_args(value, where);
@@ -164,8 +158,9 @@ std::string auto_strategy_id(const nlohmann::json& trainer) {
     return n;
   };
   int64_t devices = count(trainer.value("devices", nlohmann::json("auto")));
-  int64_t nodes = trainer.value("num_nodes", nlohmann::json(1)).is_number_integer()
-                      ? trainer.value("num_nodes", int64_t{1})
+  auto given_nodes = trainer.find("num_nodes");
+  int64_t nodes = given_nodes != trainer.end() && given_nodes->is_number_integer()
+                      ? given_nodes->get<int64_t>()
                       : 1;
   return devices > 1 || devices == -1 || nodes > 1 ? "ddp" : "single_device";
 }

@@ -27,10 +27,6 @@ bool is_class_path_selection(const nlohmann::json& selection);
 // {class_path, init_args} as Volt's {id, config}; `where` names it in errors.
 nlohmann::json from_class_path_selection(const nlohmann::json& selection, const std::string& where);
 
-}  // namespace volt::host::config
-
-namespace volt::host::config {
-
 // LightningCLI's automatic optimizer and scheduler arguments (`optimizer: {class_path: Adam,
 // init_args: {lr: 0.01}}`, `--optimizer=Adam`, `--lr_scheduler=StepLR`) as the module options
 // the shipped classifiers take: the optimizer's name and its init_args as model options, the

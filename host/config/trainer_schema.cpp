@@ -117,27 +117,24 @@ void check_trainer_options(const nlohmann::json& trainer, const nlohmann::json& 
   if (trainer["check_val_every_n_epoch"].is_null() && every != given.end() && every->is_number_float())
     throw ConfigError("trainer.val_check_interval: `val_check_interval` should be an integer "
                       "when `check_val_every_n_epoch=None`, found " + every->dump() + ".");
-  // Lightning's options that have no counterpart here: their defaults pass, anything else
-  // says why it cannot work.
-  auto refuse = [&](const char* key, const char* why) {
-    throw ConfigError(std::string("trainer.") + key + ": " + trainer[key].dump() +
-                      " is not supported: " + why);
-  };
-  if (trainer["reload_dataloaders_every_n_epochs"].get<int64_t>() != 0)
-    refuse("reload_dataloaders_every_n_epochs",
-           "Volt asks the datamodule for each epoch's batches by (epoch, index), so every epoch "
-           "already sees the datamodule's current data; remove the option");
-  if (!trainer["use_distributed_sampler"].get<bool>())
-    refuse("use_distributed_sampler",
-           "Volt datamodules receive the rank and world size and always shard by rank");
-  if (trainer["sync_batchnorm"].get<bool>())
-    refuse("sync_batchnorm", "Volt has no synchronized batch norm");
-  if (!trainer["profiler"].is_null())
-    refuse("profiler", "Volt has no profiler yet");
+  // Lightning's options that have no counterpart here: their schema defaults pass, anything
+  // else says why it cannot work.
+  static const std::pair<const char*, const char*> kDefaultsOnly[] = {
+      {"reload_dataloaders_every_n_epochs",
+       "Volt asks the datamodule for each epoch's batches by (epoch, index), so every epoch "
+       "already sees the datamodule's current data; remove the option"},
+      {"use_distributed_sampler",
+       "Volt datamodules receive the rank and world size and always shard by rank"},
+      {"sync_batchnorm", "Volt has no synchronized batch norm"},
+      {"profiler", "Volt has no profiler yet"}};
+  for (const auto& [key, why] : kDefaultsOnly)
+    if (trainer[key] != trainer_schema()["properties"][key]["default"])
+      throw ConfigError(std::string("trainer.") + key + ": " + trainer[key].dump() +
+                        " is not supported: " + why);
   // Lightning's barebones: everything that costs time besides the loops is off, and asking for
   // one of those things as well is an error.
   if (trainer["barebones"].get<bool>())
-    for (const char* key : {"enable_progress_bar", "enable_model_summary", "enable_checkpointing"})
+    for (const char* key : kBarebonesOff)
       if (auto it = given.find(key); it != given.end() && it->is_boolean() && it->get<bool>())
         throw ConfigError(std::string("trainer.barebones: `Trainer(barebones=True)` was passed "
                                       "with `") + key + "=True` but barebones mode doesn't support it");

@@ -25,4 +25,8 @@ std::vector<std::string> trainer_option_names();
 // section as the user wrote it. Throws ConfigError.
 void check_trainer_options(const nlohmann::json& trainer, const nlohmann::json& given = {});
 
+// What Lightning's barebones=True turns off (besides the logger).
+inline constexpr const char* kBarebonesOff[] = {"enable_progress_bar", "enable_model_summary",
+                                                "enable_checkpointing"};
+
 }  // namespace volt::host::config

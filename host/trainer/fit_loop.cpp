@@ -43,9 +43,7 @@ void Trainer::fit(const std::optional<std::string>& ckpt_path) {
     // Lightning skips the sanity check when restarting mid-epoch; from an end-of-epoch
     // checkpoint it runs it again.
     bool restarting_mid_epoch = resuming && resume_.phase != ResumePoint::Phase::EpochEnd;
-    if (!restarting_mid_epoch && options_.num_sanity_val_steps != 0 &&
-        available_batches(VOLT_SPLIT_VALIDATION) > 0 &&
-        options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION)) > 0) {
+    if (!restarting_mid_epoch && options_.num_sanity_val_steps != 0 && num_val_batches_ > 0) {
       sanity_checking_ = true;
       call_hook(VOLT_HOOK_ON_SANITY_CHECK_START);
       run_evaluation(VOLT_STAGE_VALIDATE, true);
@@ -154,9 +152,8 @@ void Trainer::check_val_check_interval() const {
 
 void Trainer::run_training_epoch() {
   num_train_batches_ = options_.limit_train_batches.apply(available_batches(VOLT_SPLIT_TRAIN));
-  int64_t val_batches = options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION));
-  num_val_batches_ = val_batches;
-  if (val_batches > 0 && num_train_batches_ > 0) check_val_check_interval();
+  num_val_batches_ = options_.limit_val_batches.apply(available_batches(VOLT_SPLIT_VALIDATION));
+  if (num_val_batches_ > 0 && num_train_batches_ > 0) check_val_check_interval();
   c_.module.check(c_.module->set_training(c_.module.get(), true), "train");
   scope_ = MetricScope::Train;
   loop_batches_ = num_train_batches_;
@@ -175,7 +172,7 @@ void Trainer::run_training_epoch() {
   bool stop = false;
   if (resumed && resume_.finish_batch >= 0) {
     int64_t i = resume_.finish_batch;
-    stop = finish_training_batch(i, i + 1 == num_train_batches_, val_batches);
+    stop = finish_training_batch(i, i + 1 == num_train_batches_);
   }
   resume_.finish_batch = -1;
   HostBatch batch;
@@ -185,7 +182,7 @@ void Trainer::run_training_epoch() {
     progress_.is_last_batch = is_last;
     fetch_batch(VOLT_SPLIT_TRAIN, options_.overfit ? 0 : current_epoch_, i, batch);
     run_training_batch(batch, i, is_last);
-    stop = finish_training_batch(i, is_last, val_batches);
+    stop = finish_training_batch(i, is_last);
   }
   scope_ = MetricScope::Train;
   ++progress_.epoch.total.processed;
@@ -201,9 +198,9 @@ void Trainer::run_training_epoch() {
   finish_training_epoch(false);
 }
 
-bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch, int64_t val_batches) {
+bool Trainer::finish_training_batch(int64_t batch_idx, bool is_last_batch) {
   bool stepped = (batch_idx + 1) % options_.accumulate_grad_batches == 0 || is_last_batch;
-  if (val_batches > 0 && should_validate(batch_idx, is_last_batch) &&
+  if (num_val_batches_ > 0 && should_validate(batch_idx, is_last_batch) &&
       progress_.validated_batch != batch_idx) {
     progress_.validated_batch = batch_idx;
     // Lightning frees the gradients before validating, unless a window is being accumulated.

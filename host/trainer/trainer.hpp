@@ -154,7 +154,7 @@ class Trainer : public TrainerServices {
   void run_training_epoch();
   void run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_last_batch);
   // What follows a batch's on_train_batch_end; returns true when the epoch must end early.
-  bool finish_training_batch(int64_t batch_idx, bool is_last_batch, int64_t val_batches);
+  bool finish_training_batch(int64_t batch_idx, bool is_last_batch);
   // What follows on_train_epoch_end: epoch metrics, epoch schedulers, epoch completed.
   void finish_training_epoch(bool restarting);
   void optimizer_step(OptimizerSlot& slot);

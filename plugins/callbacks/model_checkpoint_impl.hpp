@@ -140,16 +140,16 @@ inline void ModelCheckpoint::on_train_batch_end(const torch::Tensor&, const Batc
   if (should_skip_saving(s)) return;
   bool skip_batch = every_n_train_steps_ < 1 || s.global_step % every_n_train_steps_ != 0;
   bool skip_time = true;
-  auto now = std::chrono::steady_clock::now();
   if (train_time_interval_) {
     // Lightning's: rank 0's clock decides, so that ranks whose clocks differ do not part ways.
+    auto now = std::chrono::steady_clock::now();
     std::chrono::duration<double> since = now - last_time_checked_;
     skip_time = since.count() < *train_time_interval_;
     if (s.world_size > 1)
       skip_time = broadcast(torch::scalar_tensor(skip_time ? 1 : 0, torch::kInt64)).item<int64_t>() != 0;
+    if (!skip_time) last_time_checked_ = now;
   }
   if (skip_batch && skip_time) return;
-  if (!skip_time) last_time_checked_ = now;
   save_top_k(s);
   save_last(s);
 }
