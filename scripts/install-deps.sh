@@ -8,6 +8,7 @@ packages=(
   libboost-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev catch2 zlib1g-dev
   python3-torch python3-yaml
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizers (scripts/fuzz.sh)
   dataset-fashion-mnist
 )
 

@@ -2,7 +2,11 @@
 
 #include <volt/sdk/core.hpp>
 
+#include "checkpoint/zip_directory.hpp"
+
+#include <caffe2/serialize/file_adapter.h>
 #include <caffe2/serialize/inline_container.h>
+#include <caffe2/serialize/versions.h>
 #include <caffe2/serialize/read_adapter_interface.h>
 
 #include <cstdio>
@@ -65,8 +69,9 @@ class BufferAdapter : public caffe2::serialize::ReadAdapterInterface {
 
 class Unpickler {
  public:
-  Unpickler(caffe2::serialize::PyTorchStreamReader& zip, const char* data, size_t size)
-      : zip_(zip), p_(data), end_(data + size) {}
+  Unpickler(caffe2::serialize::PyTorchStreamReader& zip, const ZipDirectory& directory, const char* data,
+            size_t size, bool read_tensor_data)
+      : zip_(zip), directory_(directory), p_(data), end_(data + size), read_tensor_data_(read_tensor_data) {}
 
   TorchFile run() {
     while (true) {
@@ -320,7 +325,14 @@ class Unpickler {
     int64_t numel = e[4].toInt();
     std::string record = "data/" + key;
     if (numel < 0 || !zip_.hasRecord(record)) fail("tensor data record " + record + " is missing");
+    if (!read_tensor_data_) {
+      // Shapes and dtypes only: the storage stands in on the meta device, nothing is read.
+      at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(*dtype).device(at::kMeta));
+      storages_.emplace(key, t);
+      return t;
+    }
     auto [ptr, bytes] = zip_.getRecord(record);
+    directory_.verify(record, ptr.get(), bytes);
     size_t need = static_cast<size_t>(numel) * c10::elementSize(*dtype);
     if (bytes < need) fail("tensor data record " + record + " is shorter than its tensor");
     c10::Storage storage(c10::Storage::use_byte_size_t(), static_cast<int64_t>(bytes),
@@ -399,6 +411,7 @@ class Unpickler {
   }
 
   caffe2::serialize::PyTorchStreamReader& zip_;
+  const ZipDirectory& directory_;
   const char* p_;
   const char* end_;
   std::vector<IValue> stack_;
@@ -408,13 +421,22 @@ class Unpickler {
   std::map<uint64_t, IValue> memo_;
   std::map<std::string, at::Tensor> storages_;
   std::set<std::string> unknown_;
+  bool read_tensor_data_;
 };
 
-TorchFile read_archive(caffe2::serialize::PyTorchStreamReader& zip) {
+TorchFile read_archive(caffe2::serialize::PyTorchStreamReader& zip, const ZipDirectory& directory,
+                       bool read_tensor_data) {
   if (!zip.hasRecord("data.pkl"))
     throw Error(VOLT_ERROR_DATA_LOSS, "the archive has no data.pkl: not written by torch.save");
+  // PyTorchStreamReader has read `version` unchecked; a damaged one must not pass either.
+  for (const char* record : {"version", ".data/version"})
+    if (zip.hasRecord(record)) {
+      auto [version, version_size] = zip.getRecord(record);
+      directory.verify(record, version.get(), version_size);
+    }
   auto [ptr, size] = zip.getRecord("data.pkl");
-  Unpickler u(zip, static_cast<const char*>(ptr.get()), size);
+  directory.verify("data.pkl", ptr.get(), size);
+  Unpickler u(zip, directory, static_cast<const char*>(ptr.get()), size, read_tensor_data);
   return u.run();
 }
 
@@ -424,11 +446,61 @@ std::string first_line(const c10::Error& e) {
   return m.substr(0, m.find('\n'));
 }
 
-template <class MakeReader>
-TorchFile read_with(MakeReader make) {
+// torch.save before PyTorch 1.6 (and with _use_new_zipfile_serialization=False) wrote a bare
+// pickle stream that starts with protocol 2 and the long integer 0x1950a86a20f9469cfc6c.
+bool is_legacy_torch_save(const caffe2::serialize::ReadAdapterInterface& in) {
+  static const unsigned char kMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+                                         0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+  unsigned char head[sizeof(kMagic)] = {};
+  return in.size() >= sizeof(kMagic) && in.read(0, head, sizeof(head), "legacy magic") == sizeof(head) &&
+         std::memcmp(head, kMagic, sizeof(kMagic)) == 0;
+}
+
+// LibTorch 1.13's PyTorchStreamReader leaks miniz's state (a few hundred bytes) when its
+// constructor throws after opening the archive, so what it checks there is checked here first:
+// records in a top folder, a version record in its supported range (found by
+// tests/fuzz/checkpoint_reader_fuzz.cpp under LeakSanitizer).
+void check_what_the_torch_reader_checks(const ZipDirectory& directory) {
+  if (directory.size() == 0) throw Error(VOLT_ERROR_DATA_LOSS, "the archive holds no records");
+  if (!directory.has_top_folder())
+    throw Error(VOLT_ERROR_DATA_LOSS, "the archive's records are not in a top folder (torch.save writes one)");
+  const char* record = directory.has_record(".data/version") ? ".data/version" : "version";
+  if (!directory.has_record(record))
+    throw Error(VOLT_ERROR_DATA_LOSS, "the archive has no version record: not written by torch.save");
+  const std::optional<std::string> text = directory.small_record(record);
+  uint64_t version = 0;
+  size_t digits = 0;
+  for (char c : *text) {
+    if (c < '0' || c > '9') break;
+    if (++digits > 18) break;
+    version = version * 10 + static_cast<uint64_t>(c - '0');
+  }
+  const bool trailing_ok = text->find_first_not_of("0123456789 \t\r\n") == std::string::npos;
+  if (digits == 0 || digits > 18 || !trailing_ok || version < caffe2::serialize::kMinSupportedFileFormatVersion ||
+      version > caffe2::serialize::kMaxSupportedFileFormatVersion)
+    throw Error(VOLT_ERROR_DATA_LOSS, "the archive's file format version '" + text->substr(0, 20) +
+                                          "' is not one this LibTorch reads (" +
+                                          std::to_string(caffe2::serialize::kMinSupportedFileFormatVersion) + " to " +
+                                          std::to_string(caffe2::serialize::kMaxSupportedFileFormatVersion) + ")");
+}
+
+using Source = std::shared_ptr<caffe2::serialize::ReadAdapterInterface>;
+
+template <class Open>
+TorchFile read_from(Open open, bool read_tensor_data) {
   try {
-    auto zip = make();
-    return read_archive(*zip);
+    const Source in = open();
+    if (is_legacy_torch_save(*in))
+      throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                  "a legacy torch.save file (the format before PyTorch 1.6, or "
+                  "_use_new_zipfile_serialization=False); Volt reads the zip format: convert it in Python "
+                  "with torch.save(torch.load(old), new)");
+    ZipDirectory directory(in->size(), [&in](uint64_t pos, void* buf, size_t n) {
+      return in->read(pos, buf, n, "zip directory");
+    });
+    check_what_the_torch_reader_checks(directory);
+    caffe2::serialize::PyTorchStreamReader zip(in);
+    return read_archive(zip, directory, read_tensor_data);
   } catch (const c10::Error& e) {
     throw Error(VOLT_ERROR_DATA_LOSS,
                 "not a readable torch.save file (truncated or corrupt?): " + first_line(e));
@@ -438,14 +510,17 @@ TorchFile read_with(MakeReader make) {
 }  // namespace
 
 TorchFile read_torch_file(const std::filesystem::path& path) {
-  return read_with([&] { return std::make_unique<caffe2::serialize::PyTorchStreamReader>(path.string()); });
+  return read_from([&]() -> Source { return std::make_shared<caffe2::serialize::FileAdapter>(path.string()); },
+                   true);
+}
+
+TorchFile read_torch_file_structure(const std::filesystem::path& path) {
+  return read_from([&]() -> Source { return std::make_shared<caffe2::serialize::FileAdapter>(path.string()); },
+                   /*read_tensor_data=*/false);
 }
 
 TorchFile read_torch_bytes(const void* data, size_t size) {
-  return read_with([&] {
-    return std::make_unique<caffe2::serialize::PyTorchStreamReader>(
-        std::make_shared<BufferAdapter>(data, size));
-  });
+  return read_from([&]() -> Source { return std::make_shared<BufferAdapter>(data, size); }, true);
 }
 
 }  // namespace volt::host

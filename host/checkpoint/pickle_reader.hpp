@@ -23,6 +23,10 @@ struct TorchFile {
 
 // Throws volt::Error describing what is wrong (the caller adds the file name).
 TorchFile read_torch_file(const std::filesystem::path& path);
+// The same values without reading any tensor data: tensors are on the meta device (shape and
+// dtype only). For what a file holds besides its weights (hyper_parameters), at a fraction of
+// the I/O.
+TorchFile read_torch_file_structure(const std::filesystem::path& path);
 TorchFile read_torch_bytes(const void* data, size_t size);
 
 }  // namespace volt::host

@@ -3,15 +3,11 @@
 #include "checkpoint/atomic_file.hpp"
 #include "checkpoint/checkpoint_file.hpp"
 #include "checkpoint/pickle_reader.hpp"
+#include "checkpoint/shard_index.hpp"
 
 #include <volt/sdk/core.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
-#include <fstream>
-#include <iterator>
-#include <stdexcept>
 #include <optional>
 
 namespace volt::host {
@@ -19,11 +15,6 @@ namespace volt::host {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kFormat = "volt.sharded_checkpoint";
-constexpr int kFormatVersion = 1;
-
-constexpr int64_t kMaxShards = 1 << 20;  // ranks a shard index may name
 
 std::string shard_file_name(int32_t rank, int32_t world_size) {
   return "shard-" + std::to_string(rank) + "-of-" + std::to_string(world_size) + ".ckpt";
@@ -200,13 +191,9 @@ void save_sharded_checkpoint(const fs::path& path, int32_t rank, int32_t world_s
         "writing a shard");
   phase([&] {
     if (rank != 0) return;
-    nlohmann::json index = {{"format", kFormat},
-                            {"format_version", kFormatVersion},
-                            {"volt_version", VOLT_SDK_VERSION},
-                            {"world_size", world_size},
-                            {"shards", nlohmann::json::array()}};
-    for (int32_t r = 0; r < world_size; ++r) index["shards"].push_back(shard_file_name(r, world_size));
-    std::string text = index.dump(2) + "\n";
+    std::vector<std::string> shards;
+    for (int32_t r = 0; r < world_size; ++r) shards.push_back(shard_file_name(r, world_size));
+    const std::string text = shard_index_text(world_size, shards);
     write_file_atomically(partial / kShardIndexName, text.data(), text.size());
     // Only now does `path` change: the old folder (or file) moves aside, the new one in.
     const fs::path old = path.string() + ".old";
@@ -219,50 +206,10 @@ void save_sharded_checkpoint(const fs::path& path, int32_t rank, int32_t world_s
 
 c10::impl::GenericDict load_sharded_checkpoint(const fs::path& dir) {
   const std::string where = "sharded checkpoint " + dir.string();
-  nlohmann::json index;
-  {
-    std::ifstream in(dir / kShardIndexName);
-    if (!in) throw Error(VOLT_ERROR_NOT_FOUND, where + ": cannot read " + kShardIndexName);
-    try {
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (text.size() > (size_t{64} << 20)) throw std::length_error("larger than 64 MiB");
-      int deepest = 0;
-      index = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-        deepest = std::max(deepest, depth);
-        return depth <= 16;
-      });
-      if (deepest > 16) throw std::length_error("nested deeper than 16");
-    } catch (const std::exception& e) {
-      throw Error(VOLT_ERROR_DATA_LOSS, where + ": " + kShardIndexName + " is not valid JSON (" + e.what() + ")");
-    }
-  }
-  auto is_int_or_absent = [&](const char* key) {
-    return !index.is_object() || !index.contains(key) || index[key].is_number_integer();
-  };
-  if (!index.is_object() || !index.contains("format") || index["format"] != kFormat ||
-      !is_int_or_absent("format_version") || !index.contains("shards") ||
-      !index["shards"].is_array() || !index.contains("world_size") || !index["world_size"].is_number_integer())
-    throw Error(VOLT_ERROR_DATA_LOSS, where + ": " + kShardIndexName + " is not a Volt shard index (format \"" +
-                                          kFormat + "\", world_size, shards)");
-  if (index.value("format_version", 0) > kFormatVersion)
-    throw Error(VOLT_ERROR_UNIMPLEMENTED, where + ": written in format version " +
-                                              std::to_string(index.value("format_version", 0)) +
-                                              ", this Volt reads up to " + std::to_string(kFormatVersion));
-  const int64_t world = index["world_size"].get<int64_t>();
-  if (world < 1 || static_cast<int64_t>(index["shards"].size()) != world)
-    throw Error(VOLT_ERROR_DATA_LOSS, where + ": the index names " + std::to_string(index["shards"].size()) +
-                                          " shards for a world size of " + std::to_string(world));
+  const ShardIndex index = read_shard_index(dir, where);
+  const int64_t world = index.world_size;
   std::vector<c10::IValue> ranks;
-  if (world > kMaxShards)
-    throw Error(VOLT_ERROR_DATA_LOSS, where + ": a world size of " + std::to_string(world) +
-                                          " (at most " + std::to_string(kMaxShards) + ")");
-  for (const auto& name : index["shards"]) {
-    // A plain file name inside the folder: an index must not make Volt open files elsewhere.
-    const std::string text = name.is_string() ? name.get<std::string>() : std::string();
-    if (text.empty() || text == "." || text == ".." || text.find('/') != std::string::npos ||
-        text.find('\0') != std::string::npos)
-      throw Error(VOLT_ERROR_DATA_LOSS, where + ": " + kShardIndexName + " names the shard " +
-                                            name.dump() + ", not a file name inside the folder");
+  for (const std::string& text : index.shards) {
     fs::path file = dir / text;
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))

@@ -11,6 +11,8 @@
 // shard file reads with torch.load (docs/fsdp.md).
 #pragma once
 
+#include "checkpoint/shard_index.hpp"
+
 #include <volt/sdk/torch_core.hpp>
 
 #include <cstdint>
@@ -20,8 +22,6 @@
 #include <vector>
 
 namespace volt::host {
-
-inline constexpr const char* kShardIndexName = "index.json";
 
 // A folder with an index.json.
 bool is_sharded_checkpoint(const std::filesystem::path& path);

@@ -3,6 +3,7 @@
 #include "config/config_error.hpp"
 #include "config/input_limits.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <vector>
 #include <cerrno>
 #include <cmath>
@@ -205,15 +207,54 @@ void check_flow_depth(const std::string& text, const std::string& source) {
   }
 }
 
+namespace {
+
+// Sees where each document starts and nothing else: no nodes are built.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// A config file is one document. Counted before any node is built because yaml-cpp 0.7 can stop
+// advancing: a stray ',' at the top level yields empty documents forever at the same place, and
+// YAML::LoadAll never returns (found by tests/fuzz/yaml_config_fuzz.cpp).
+void check_one_document(const std::string& text, const std::string& source) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  while (parser.HandleNextDocument(documents)) {
+    const auto& starts = documents.starts;
+    if (starts.size() >= 2 && starts.back().pos == starts[starts.size() - 2].pos) {
+      const YAML::Mark& at = starts.back();
+      const unsigned char c = at.pos >= 0 && static_cast<size_t>(at.pos) < text.size()
+                                  ? static_cast<unsigned char>(text[static_cast<size_t>(at.pos)]) : 0;
+      throw ConfigError(source + ": invalid YAML at " + position(at) + ": " +
+                        (std::isprint(c) ? std::string("unexpected '") + static_cast<char>(c) + "'"
+                                         : std::string("unexpected character")));
+    }
+    if (starts.size() > 1)
+      throw ConfigError(source + ": holds more than one YAML document (a second starts at " +
+                        position(starts.back()) + ", after ---); a config file is one");
+  }
+}
+
+}  // namespace
+
 json parse_yaml(const std::string& text, const std::string& source) {
   check_flow_depth(text, source);
   YAML::Node root;
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() > 1)
-      throw ConfigError(source + ": holds " + std::to_string(documents.size()) +
-                        " YAML documents (separated by ---); a config file is one");
-    if (!documents.empty()) root = documents.front();
+    check_one_document(text, source);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ": invalid YAML at " + position(e.mark) + ": " + e.msg);
   }

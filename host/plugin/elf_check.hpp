@@ -4,6 +4,7 @@
 // access there kills the process with SIGBUS, also for a plugin that is never used.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -13,5 +14,7 @@ namespace volt::host {
 // Why `path` cannot be loaded as a plugin library, or nothing. Reads the ELF header and the
 // program headers only (at most 64 KiB); never throws.
 std::optional<std::string> elf_problem(const std::filesystem::path& path);
+// The same check on a file's bytes in memory (the fuzz target's entry).
+std::optional<std::string> elf_problem_in(const void* data, size_t size);
 
 }  // namespace volt::host

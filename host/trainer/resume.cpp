@@ -62,6 +62,34 @@ const c10::IValue& list_entry(const CheckpointFile& ckpt, const char* key, size_
   return v->toListRef()[index];
 }
 
+// What the saved optimizer state says about the optimizer that wrote it (its per-parameter
+// keys are torch.optim's), for an error when the configured optimizer cannot load it: resuming
+// an SGD checkpoint with Adam said only "missing 'exp_avg'".
+std::string saved_optimizer_hint(const c10::IValue& state) {
+  if (!state.isGenericDict()) return "";
+  auto per_param = state.toGenericDict().find(c10::IValue(std::string("state")));
+  if (per_param == state.toGenericDict().end() || !per_param->value().isGenericDict() ||
+      per_param->value().toGenericDict().empty())
+    return "";
+  const c10::IValue first = per_param->value().toGenericDict().begin()->value();
+  if (!first.isGenericDict()) return "";
+  static const std::vector<std::pair<std::string, std::string>> kOwners = {
+      {"momentum_buffer", "SGD"}, {"exp_avg", "Adam or AdamW"}, {"square_avg", "RMSprop or Adadelta"},
+      {"sum", "Adagrad"}, {"exp_inf", "Adamax"}};
+  std::string keys, owner;
+  for (const auto& e : first.toGenericDict()) {
+    if (!e.key().isString()) continue;
+    const std::string& k = e.key().toStringRef();
+    keys += (keys.empty() ? "'" : ", '") + k + "'";
+    for (const auto& [key, name] : kOwners)
+      if (owner.empty() && k == key) owner = name;
+  }
+  if (keys.empty()) return "";
+  return " (the checkpoint's optimizer state holds " + keys +
+         (owner.empty() ? std::string() : ", as " + owner + " writes it") +
+         ": was it saved with another optimizer? Resume with the optimizer that saved it)";
+}
+
 }  // namespace
 
 void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
@@ -144,18 +172,25 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
     bool can_load = slot.optimizer_fns.load_state != nullptr;
     // A sharding strategy keeps each rank's part (ABI 1.5).
     auto strategy_load = c_.strategy->load_optimizer_state;
-    if (empty_dict(state) || !can_load)
+    if (empty_dict(state) || !can_load) {
       log::warning(c_.module.label(), ": optimizer ", i, " state not restored (",
                    can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0", ")");
-    else if (strategy_load != nullptr)
-      load_plugin_state(c_.strategy.get(),
-                        [&](volt_strategy* st, const volt_state_view* view) {
-                          return strategy_load(st, slot.optimizer, view);
-                        },
-                        state, c_.strategy.label(), "load_optimizer_state");
-    else
-      load_plugin_state(slot.optimizer, slot.optimizer_fns.load_state, state, c_.module.label(),
-                   "optimizer load_state");
+    } else {
+      try {
+        if (strategy_load != nullptr)
+          load_plugin_state(c_.strategy.get(),
+                            [&](volt_strategy* st, const volt_state_view* view) {
+                              return strategy_load(st, slot.optimizer, view);
+                            },
+                            state, c_.strategy.label(), "load_optimizer_state");
+        else
+          load_plugin_state(slot.optimizer, slot.optimizer_fns.load_state, state, c_.module.label(),
+                            "optimizer load_state");
+      } catch (const Error& e) {
+        throw Error(e.code(), "checkpoint " + ckpt.name() + ": optimizer " + std::to_string(i) + ": " +
+                                  e.what() + saved_optimizer_hint(state));
+      }
+    }
     if (slot.scheduler == nullptr) continue;
     const c10::IValue& sched = list_entry(ckpt, "lr_schedulers", scheduler_count, s++);
     if (slot.scheduler_fns.load_state != nullptr)

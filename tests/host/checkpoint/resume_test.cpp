@@ -117,6 +117,11 @@ TEST_CASE("resume errors: weights-only checkpoints, too many epochs, missing fil
   REQUIRE(fs::exists(full));
   CHECK_THROWS_WITH(fit_with(resolve(small_fit(root.str(), "sgd", 0)), full.string()),
                     Catch::Contains("max_epochs=0"));
+  // An SGD checkpoint resumed with Adam: the file, the optimizer and what the state holds.
+  CHECK_THROWS_WITH(fit_with(resolve(small_fit(root.str(), "adam", 3)), full.string()),
+                    Catch::Contains(full.string()) && Catch::Contains("optimizer 0") &&
+                        Catch::Contains("missing 'exp_avg'") && Catch::Contains("'momentum_buffer'") &&
+                        Catch::Contains("as SGD writes it") && Catch::Contains("saved with another optimizer"));
   CHECK_THROWS_WITH(fit_with(resolve(small_fit(root.str(), "sgd", 1)), (root / "nope.ckpt").string()),
                     Catch::Contains("not found") && Catch::Contains("nope.ckpt"));
 }
