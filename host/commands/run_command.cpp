@@ -8,6 +8,7 @@
 #include "config/json_schema.hpp"
 #include "config/yaml_format.hpp"
 #include "console/tables.hpp"
+#include "distributed/heartbeat.hpp"
 #include "distributed/launcher.hpp"
 #include "distributed/process_plan.hpp"
 #include "plugin/registry.hpp"
@@ -203,6 +204,7 @@ ThreadChoice thread_choice(const nlohmann::json& trainer, int64_t local_processe
 }  // namespace
 
 int run_command(const config::ParsedCommand& command, const RunOptions& options) {
+  start_heartbeat();  // in a launched worker: before plugin loading, which takes a while
   std::unique_ptr<PluginRegistry> owned_registry = open_registry(plugin_loading(command));
   PluginRegistry& registry = *owned_registry;
   for (const auto& skipped : registry.skipped())
@@ -255,6 +257,8 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
     launch.main_address = plan.cluster.main_address;
     launch.main_port = plan.cluster.main_port;
     launch.worker_env = worker_thread_environment(per_rank);
+    launch.heartbeat_timeout = std::chrono::milliseconds(
+        static_cast<int64_t>(resolved["trainer"]["heartbeat_timeout"].get<double>() * 1000.0));
     return launch_local_workers(launch);
   }
   follow_launcher();

@@ -18,6 +18,8 @@ constexpr const char* kTrainerSchemaText = R"json({
       "description": "Number of nodes for distributed training"},
     "num_threads": {"type": ["integer", "null"], "minimum": 1, "maximum": 65536, "default": null,
       "description": "LibTorch threads per process (Volt's option); null = OMP_NUM_THREADS, else the CPUs allowed, shared by the node's ranks"},
+    "heartbeat_timeout": {"type": "number", "minimum": 0, "maximum": 86400, "default": 20,
+      "description": "Seconds a worker started by Volt's launcher may stop running (SIGSTOP, frozen) before the job is stopped naming it (Volt's option); 0 = never"},
     "max_epochs": {"type": ["integer", "null"], "minimum": -1, "default": null,
       "description": "Stop after this many epochs; -1 = infinite; null with max_steps -1 means 1000"},
     "min_epochs": {"type": ["integer", "null"], "minimum": 0, "default": null,

@@ -1,5 +1,6 @@
 #include "distributed/launcher.hpp"
 
+#include "distributed/heartbeat.hpp"
 #include "runtime/host_api.hpp"
 #include "runtime/log.hpp"
 #include "runtime/signals.hpp"
@@ -38,6 +39,8 @@ struct Worker {
   bool running = false;
   int status = 0;  // waitpid status once exited
   fs::path error_file;
+  uint64_t beats = 0;  // the heartbeat counter when last seen to change, and when
+  std::chrono::steady_clock::time_point last_beat;
 };
 
 // The launcher's environment with `overrides` replacing or adding variables.
@@ -141,6 +144,29 @@ void stop_all(std::vector<Worker>& workers, std::chrono::milliseconds grace) {
     }
 }
 
+// The first running worker whose heartbeat has not changed for `timeout`.
+Worker* stalled_worker(std::vector<Worker>& workers, const HeartbeatBoard& board,
+                       std::chrono::milliseconds timeout) {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& w : workers) {
+    if (!w.running) continue;
+    uint64_t beats = board.beats(w.local_rank);
+    if (beats != w.beats) {
+      w.beats = beats;
+      w.last_beat = now;
+    } else if (now - w.last_beat > timeout) {
+      return &w;
+    }
+  }
+  return nullptr;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  std::ostringstream s;
+  s << static_cast<double>(d.count()) / 1000.0 << " s";
+  return s.str();
+}
+
 }  // namespace
 
 int32_t find_free_port() {
@@ -189,6 +215,7 @@ int launch_local_workers(const LaunchPlan& plan) {
   if (::mkdtemp(dir_template) == nullptr)
     throw Error(VOLT_ERROR_INTERNAL, std::string("mkdtemp: ") + std::strerror(errno));
   fs::path error_dir = dir_template;
+  HeartbeatBoard board(error_dir / "heartbeats", plan.local_processes);
 
   std::vector<Worker> workers;
   for (int64_t local = 0; local < plan.local_processes; ++local) {
@@ -203,7 +230,9 @@ int launch_local_workers(const LaunchPlan& plan) {
         {"MASTER_ADDR", plan.main_address},
         {"MASTER_PORT", std::to_string(port)},
         {"VOLT_ERROR_FILE", w.error_file.string()},
-        {"VOLT_LAUNCHER_PID", std::to_string(::getpid())}};
+        {"VOLT_LAUNCHER_PID", std::to_string(::getpid())},
+        {"VOLT_HEARTBEAT_FILE", board.file().string()},
+        {"VOLT_HEARTBEAT_SLOT", std::to_string(local)}};
     env.insert(plan.worker_env.begin(), plan.worker_env.end());
     try {
       w.pid = spawn(plan.program, plan.args, worker_environment(env));
@@ -212,6 +241,7 @@ int launch_local_workers(const LaunchPlan& plan) {
       throw;
     }
     w.running = true;
+    w.last_beat = std::chrono::steady_clock::now();
     workers.push_back(std::move(w));
   }
   log::info("Launched ", plan.local_processes, " worker processes (node ", plan.node_rank, " of ",
@@ -221,6 +251,8 @@ int launch_local_workers(const LaunchPlan& plan) {
   // Supervise: the first failure stops the rest; a stop request (Ctrl-C, SIGTERM to the
   // launcher) is passed on so that each worker saves its checkpoint and exits by itself.
   const Worker* first_failure = nullptr;
+  const Worker* stalled = nullptr;
+  std::string stalled_state;
   bool forwarded = false;
   while (any_running(workers)) {
     if (!forwarded && cancel_flag().load()) {
@@ -239,11 +271,29 @@ int launch_local_workers(const LaunchPlan& plan) {
       stop_all(workers, plan.grace);
       break;
     }
+    // A worker that stopped running holds its peers in their next collective until the
+    // collective timeout: kill it now; the others then fail fast on the broken connection.
+    if (plan.heartbeat_timeout.count() > 0)
+      if (Worker* w = stalled_worker(workers, board, plan.heartbeat_timeout)) {
+        stalled = w;
+        stalled_state = stopped_state_of(w->pid);
+        ::kill(w->pid, SIGKILL);
+        stop_all(workers, plan.grace);
+        break;
+      }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
   int status = 0;
-  if (first_failure != nullptr) {
+  if (stalled != nullptr) {
+    const Worker& w = *stalled;
+    log::error("rank ", w.global_rank, " (local rank ", w.local_rank, ", pid ", w.pid,
+               ") stopped answering: no heartbeat for ", seconds_text(plan.heartbeat_timeout),
+               stalled_state.empty() ? std::string() : " (" + stalled_state + ")",
+               "; it was killed and the other workers were stopped (trainer.heartbeat_timeout "
+               "sets the limit, 0 turns it off)");
+    status = 1;
+  } else if (first_failure != nullptr) {
     const Worker& w = *first_failure;
     std::string error = read_error(w.error_file);
     log::error("rank ", w.global_rank, " (local rank ", w.local_rank, ", pid ", w.pid, ") ",

@@ -25,15 +25,19 @@ struct LaunchPlan {
   int32_t main_port = 0;          // 0: a free port of this machine (one node only)
   // After one worker failed: how long the others get to exit after SIGTERM before SIGKILL.
   std::chrono::milliseconds grace{std::chrono::seconds(10)};
+  // A worker whose heartbeat (heartbeat.hpp) stops for this long is killed and the job stopped,
+  // naming it; 0: never (a debugger may hold a worker).
+  std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(20)};
   // Added to every worker's environment, replacing inherited values: the per-rank thread
   // share (OMP_NUM_THREADS, see runtime/intra_op_threads.hpp).
   std::map<std::string, std::string> worker_env;
 };
 
 // Each worker gets LOCAL_RANK, NODE_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT,
-// VOLT_ERROR_FILE (where its error message goes; see write_error_file) and VOLT_LAUNCHER_PID,
-// and runs in its own process group (signals to the terminal's group reach the launcher only). Returns 0 when every
-// worker succeeded; otherwise the failing worker's exit code (128 + signal when killed) after
+// VOLT_ERROR_FILE (where its error message goes; see write_error_file), VOLT_LAUNCHER_PID and
+// VOLT_HEARTBEAT_FILE/_SLOT, and runs in its own process group (signals to the terminal's group
+// reach the launcher only). Returns 0 when every worker succeeded; otherwise the failing
+// worker's exit code (128 + signal when killed; 1 for a worker that stopped answering) after
 // logging, for example, "rank 1 (pid 4242) failed with exit code 1: <its error>".
 int launch_local_workers(const LaunchPlan& plan);
 

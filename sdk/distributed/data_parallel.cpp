@@ -15,7 +15,14 @@ StrategyInfo DataParallelStrategy::setup_environment() {
   info.root_device = device_.str();
   rank_ = c.global_rank;
   world_ = c.world_size;
-  if (c.world_size > 1) group_ = ProcessGroup::connect(rendezvous_options(c, label_, timeout_));
+  if (c.world_size > 1) {
+    RendezvousOptions options = rendezvous_options(c, label_, timeout_);
+    options.cancelled = [this] { return is_cancelled(); };  // SIGTERM, or the launcher gone
+    log_info(label_ + ": rendezvous of " + std::to_string(c.world_size) + " processes at " +
+             options.main_address + ":" + std::to_string(options.main_port) + " (timeout " +
+             std::to_string(timeout_.count() / 1000) + " s)");
+    group_ = ProcessGroup::connect(options);
+  }
   return info;
 }
 

@@ -10,7 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 namespace volt::distributed {
 
@@ -37,6 +42,12 @@ std::string local_address_towards(const std::string& label, const std::string& h
   char text[INET_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET, &local.sin_addr, text, sizeof(text));
   return text;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  std::ostringstream s;
+  s << static_cast<double>(d.count()) / 1000.0 << " s";
+  return s.str();
 }
 
 // An exception's message without c10's C++ backtrace.
@@ -123,9 +134,8 @@ class GlooProcessGroup final : public ProcessGroup {
   std::string label_;
 };
 
-}  // namespace
-
-std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) {
+// The rendezvous itself, blocking in c10d's waits.
+std::unique_ptr<ProcessGroup> connect_blocking(const RendezvousOptions& o) {
   std::string where = o.main_address + ":" + std::to_string(o.main_port);
   c10::intrusive_ptr<c10d::Store> store;
   try {
@@ -161,6 +171,60 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) 
                     where + "; did every rank start, with the same MASTER_ADDR and MASTER_PORT, "
                     "within the timeout?): " + reason(e));
   }
+}
+
+// What the rendezvous thread hands back.
+struct Outcome {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::unique_ptr<ProcessGroup> group;
+  std::exception_ptr error;
+};
+
+}  // namespace
+
+// c10d's waits neither see signals nor always keep their timeout (a client whose store port is
+// answered by another program waits in recv() for good), so the rendezvous runs on a thread of
+// its own and this one waits for it, at most the timeout and only while the run goes on. A
+// rendezvous given up on stays blocked on its thread until the process ends; it owns
+// everything it uses.
+std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) {
+  auto outcome = std::make_shared<Outcome>();
+  std::thread([outcome, o] {
+    std::unique_ptr<ProcessGroup> group;
+    std::exception_ptr error;
+    try {
+      group = connect_blocking(o);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(outcome->mutex);
+    outcome->group = std::move(group);
+    outcome->error = error;
+    outcome->done = true;
+    outcome->done_cv.notify_all();
+  }).detach();
+
+  // c10d's own timeout errors say more: they get a second to arrive first.
+  auto deadline = std::chrono::steady_clock::now() + o.timeout + std::chrono::seconds(1);
+  std::string what = o.label + ": rendezvous of " + std::to_string(o.world_size) +
+                     " processes at " + o.main_address + ":" + std::to_string(o.main_port) +
+                     " (rank " + std::to_string(o.rank) + ")";
+  std::unique_lock<std::mutex> lock(outcome->mutex);
+  while (!outcome->done) {
+    outcome->done_cv.wait_for(lock, std::chrono::milliseconds(50));
+    if (outcome->done) break;
+    if (o.cancelled && o.cancelled())
+      throw Error(VOLT_ERROR_CANCELLED, what + " given up: the run was asked to stop");
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Error(VOLT_ERROR_UNAVAILABLE,
+                  what + " did not complete within the timeout of " +
+                      seconds_text(o.timeout) + " (did every rank start, with the same MASTER_ADDR and MASTER_PORT? is "
+                      "that port Volt's, not another program's?)");
+  }
+  if (outcome->error) std::rethrow_exception(outcome->error);
+  return std::move(outcome->group);
 }
 
 }  // namespace volt::distributed

@@ -8,6 +8,8 @@
 #include "support/trainer_harness.hpp"
 
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,6 +35,54 @@ inline std::vector<std::string> fit_args(const fs::path& root, int64_t batch, in
       "--seed_everything=11", "--logger=false"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
+}
+
+// Children of `parent` with their LOCAL_RANK (read from /proc).
+inline std::map<int, pid_t> workers_of(pid_t parent) {
+  std::map<int, pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != parent) continue;
+    std::ifstream environ(e.path() / "environ", std::ios::binary);
+    std::string var;
+    while (std::getline(environ, var, '\0'))
+      if (var.rfind("LOCAL_RANK=", 0) == 0) out[std::stoi(var.substr(11))] = std::stoi(name);
+  }
+  return out;
+}
+
+// True while `pid` runs (or sleeps, or is stopped): false once it is gone or a zombie that
+// nobody reaped (a container's init may not).
+inline bool process_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  size_t close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+// Waits until the captured output in `dir` holds `text`; false after `seconds`.
+inline bool wait_for_output(const fs::path& dir, const std::string& text, double seconds) {
+  for (double waited = 0; waited < seconds; waited += 0.05) {
+    for (const char* name : {"stdout.txt", "stderr.txt"}) {
+      std::ifstream in(dir / name);
+      std::stringstream s;
+      s << in.rdbuf();
+      if (s.str().find(text) != std::string::npos) return true;
+    }
+    ::usleep(50000);
+  }
+  return false;
 }
 
 inline std::string describe(const ProcessResult& r) {

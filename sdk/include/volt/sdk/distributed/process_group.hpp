@@ -14,6 +14,7 @@
 #include <ATen/ATen.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct RendezvousOptions {
   // (GLOO_SOCKET_IFNAME, when set, wins in both cases).
   bool single_node = true;
   std::chrono::milliseconds timeout{std::chrono::minutes(30)};
+  // Polled while connect() waits: true ends the wait (the run was asked to stop). Empty: only
+  // the timeout ends it.
+  std::function<bool()> cancelled;
 };
 
 // The rendezvous of the processes the host detected (Strategy::cluster()).
@@ -45,7 +49,9 @@ class PendingWork {
 
 class ProcessGroup {
  public:
-  // Blocks until every rank joined or the timeout passed (then throws, naming the address).
+  // Blocks until every rank joined, the timeout passed or options.cancelled() said so (then
+  // throws, naming the address), whatever c10d's own waits do (a store port answered by
+  // another program, a peer that never comes).
   static std::unique_ptr<ProcessGroup> connect(const RendezvousOptions& options);
   virtual ~ProcessGroup() = default;
 
