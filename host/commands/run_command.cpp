@@ -228,7 +228,12 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
       model->contains("id") && (*model)["id"].is_string())
     if (auto schema = lookup("model", (*model)["id"].get<std::string>()))
       given = with_checkpoint_hparams(given, *schema);
-  nlohmann::json resolved = config::validate_and_fill(given, lookup, list);
+  nlohmann::json resolved;
+  try {
+    resolved = config::validate_and_fill(given, lookup, list);
+  } catch (const config::ConfigError& e) {
+    throw command.sources.annotate(e);  // which file and line, or flag, set the value
+  }
   derive_plugin_defaults(resolved, command.config);
   configure_progress_bar(resolved, lookup);
 

@@ -139,6 +139,29 @@ void apply_callbacks_option(json& config, const std::vector<std::string>& keys, 
   set_key_path(config["callbacks"].back()["config"], keys, parse_value_text(value));
 }
 
+// After `--name` was applied: records the path it set, as errors will name it (the callback an
+// option after --callbacks+=ID belongs to is the last one).
+void record_option(ValueSources& sources, const json& config, std::string name,
+                   const std::string& value, const std::string& source) {
+  const bool append = !name.empty() && name.back() == '+';
+  if (append) name.pop_back();
+  std::vector<std::string> path;
+  for (size_t start = 0;;) {
+    size_t dot = name.find('.', start);
+    path.push_back(name.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  size_t head = path.size() >= 2 && path[0] == "trainer" && contains(trainer_group_aliases(), path[1]) ? 1 : 0;
+  auto callbacks = config.find("callbacks");
+  if (path[head] == "callbacks" && (append || path.size() > head + 1) && callbacks != config.end() &&
+      callbacks->is_array() && !callbacks->empty())
+    path.insert(path.begin() + static_cast<std::ptrdiff_t>(head) + 1,
+                std::to_string(callbacks->size() - 1));
+  // An appended callback is named with its id: "--trainer.callbacks+=early_stopping".
+  sources.add(path, "set by " + source + (append ? "=" + value : std::string()));
+}
+
 // LightningCLI's order below the command line: a whole config file, then single options.
 void apply_environment(ParsedCommand& out, const std::map<std::string, std::string>& env) {
   const auto get = [&env](const char* name) {
@@ -146,7 +169,8 @@ void apply_environment(ParsedCommand& out, const std::map<std::string, std::stri
     return it == env.end() ? std::string() : it->second;
   };
   if (const std::string file = get("VOLT_CONFIG"); !file.empty()) {
-    merge_config_file(out.config, file, out.subcommand, "VOLT_CONFIG=" + file + " (environment)");
+    merge_config_file(out.config, file, out.subcommand, "VOLT_CONFIG=" + file + " (environment)",
+                      &out.sources);
   }
   for (const auto& [variable, value] : env) {
     if (variable.rfind(kEnvPrefix, 0) != 0 || value.empty()) continue;
@@ -163,6 +187,7 @@ void apply_environment(ParsedCommand& out, const std::map<std::string, std::stri
                         join(trainer_option_names(), ", "));
     }
     apply_option(out.config, "trainer." + key, value, source);
+    record_option(out.sources, out.config, "trainer." + key, value, source);
   }
   for (const char* key : {"seed_everything", "ckpt_path"}) {
     std::string variable = "VOLT_" + std::string(key);
@@ -170,6 +195,7 @@ void apply_environment(ParsedCommand& out, const std::map<std::string, std::stri
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     if (const std::string value = get(variable.c_str()); !value.empty()) {
       apply_option(out.config, key, value, variable + " (environment)");
+      record_option(out.sources, out.config, key, value, variable + " (environment)");
     }
   }
   const PluginEnvironment plugins = plugin_environment(env);
@@ -298,7 +324,8 @@ ParsedCommand parse_command_line(const std::vector<std::string>& args,
   out.subcommand = args[first];
 
   apply_environment(out, env);
-  for (const auto& path : leading_configs) merge_config_file(out.config, path, out.subcommand);
+  for (const auto& path : leading_configs)
+    merge_config_file(out.config, path, out.subcommand, "", &out.sources);
   for (std::size_t i = first + 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {
@@ -336,13 +363,14 @@ ParsedCommand parse_command_line(const std::vector<std::string>& args,
       value = args[++i];
     }
     if (name == "config") {
-      merge_config_file(out.config, value, out.subcommand);
+      merge_config_file(out.config, value, out.subcommand, "", &out.sources);
     } else if (name == "plugin-dir" || name == "plugin_dir") {
       out.plugin_dirs.push_back(value);
     } else if (name == "plugin-allowlist") {
       out.plugin_allowlist = value;
     } else {
       apply_option(out.config, name, value, "--" + name);
+      record_option(out.sources, out.config, name, value, "--" + name);
     }
   }
   return out;

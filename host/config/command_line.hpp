@@ -28,6 +28,8 @@
 // VOLT_PLUGIN_ALLOWLIST and VOLT_ALLOW_INSECURE_PLUGINS=1 are the defaults of the plugin flags.
 #pragma once
 
+#include "config/value_sources.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -41,6 +43,8 @@ struct ParsedCommand {
   // What the environment, files and flags set; not validated, no defaults. Feed it to
   // validate_and_fill (config_resolver.hpp).
   nlohmann::json config = nlohmann::json::object();
+  // Who set each value of `config` (file and line, flag, variable), for errors found later.
+  ValueSources sources;
   bool print_config = false;  // --print-config: print the resolved config and exit
   std::string print_format = "yaml";  // --print-config=json
   bool overwrite_config = false;  // --overwrite-config

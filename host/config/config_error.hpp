@@ -1,5 +1,6 @@
 // The one exception type of the configuration layer: a user-facing message that names the key
-// path (e.g. "model.lr"), the value given and what was expected.
+// path (e.g. "model.lr"), the value given and what was expected, and, where known, who set the
+// value (value_sources.hpp).
 #pragma once
 
 #include <stdexcept>
@@ -10,6 +11,23 @@ namespace volt::host::config {
 class ConfigError : public std::runtime_error {
  public:
   explicit ConfigError(const std::string& message) : std::runtime_error(message) {}
+  // About the value at `key_path` ("model.hidden_sizes[1]"): "<key_path>: <detail>".
+  ConfigError(const std::string& key_path, const std::string& detail)
+      : std::runtime_error(key_path.empty() ? detail : key_path + ": " + detail),
+        key_path_(key_path) {}
+
+  // "" when the error is not about one value (a file that does not parse, a flag).
+  const std::string& key_path() const { return key_path_; }
+
+  // The same error with "(<source>)" appended.
+  ConfigError with_source(const std::string& source) const {
+    ConfigError out(std::string(what()) + " (" + source + ")");
+    out.key_path_ = key_path_;
+    return out;
+  }
+
+ private:
+  std::string key_path_;
 };
 
 }  // namespace volt::host::config

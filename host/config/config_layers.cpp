@@ -5,6 +5,7 @@
 #include "config/input_limits.hpp"
 #include "config/json_schema.hpp"
 #include "config/lightning_cli.hpp"
+#include "config/value_sources.hpp"
 #include "config/yaml_format.hpp"
 
 #include <algorithm>
@@ -51,7 +52,7 @@ json selection_list(const json& value, const std::string& where) {
           normalize_plugin_selection(value[i], where + "[" + std::to_string(i) + "]", true));
     }
   } else {
-    throw ConfigError(where + ": expected a plugin id, a {\"id\": ..., \"config\": {...}} "
+    throw ConfigError(where, "expected a plugin id, a {\"id\": ..., \"config\": {...}} "
                       "object or a list of them, got " + describe_value(value));
   }
   return list;
@@ -122,12 +123,12 @@ json normalize_plugin_selection(const json& value, const std::string& where, boo
   if (value.is_string())
     return json{{"id", plugin_id_from(value.get<std::string>())}, {"config", json::object()}};
   if (!value.is_object()) {
-    throw ConfigError(where + ": expected a plugin id or {\"id\": ..., \"config\": {...}}, got " +
+    throw ConfigError(where, "expected a plugin id or {\"id\": ..., \"config\": {...}}, got " +
                       describe_value(value));
   }
   if (is_class_path_selection(value)) {
     json out = from_class_path_selection(value, where);
-    if (id_required && !out.contains("id")) throw ConfigError(where + ": missing \"class_path\"");
+    if (id_required && !out.contains("id")) throw ConfigError(where, "missing \"class_path\"");
     return out;
   }
   // LightningCLI's plain `model: {KEY: V}` (the class fixed elsewhere): the options alone.
@@ -135,22 +136,22 @@ json normalize_plugin_selection(const json& value, const std::string& where, boo
     return json{{"config", value}};
   for (const auto& [key, unused] : value.items()) {
     if (key != "id" && key != "config") {
-      throw ConfigError(where + "." + key + ": unknown key; a plugin selection holds only \"id\" "
+      throw ConfigError(where + "." + key, "unknown key; a plugin selection holds only \"id\" "
                         "and \"config\" (plugin options go under \"config\")");
     }
   }
   json out{{"config", json::object()}};
   if (value.contains("id")) {
     if (!value["id"].is_string()) {
-      throw ConfigError(where + ".id: expected a string, got " + describe_value(value["id"]));
+      throw ConfigError(where + ".id", "expected a string, got " + describe_value(value["id"]));
     }
     out["id"] = value["id"];
   } else if (id_required) {
-    throw ConfigError(where + ": missing \"id\"");
+    throw ConfigError(where, "missing \"id\"");
   }
   if (value.contains("config") && !value["config"].is_null()) {
     if (!value["config"].is_object()) {
-      throw ConfigError(where + ".config: expected an object, got " +
+      throw ConfigError(where + ".config", "expected an object, got " +
                         describe_value(value["config"]));
     }
     out["config"] = value["config"];
@@ -203,7 +204,7 @@ void merge_config_layer(json& config, const json& given_layer, const std::string
       config[key] = normalize_callbacks(value, where);
     } else if (key == "trainer") {
       if (!value.is_object()) {
-        throw ConfigError(where + ": expected an object, got " + describe_value(value));
+        throw ConfigError(where, "expected an object, got " + describe_value(value));
       }
       if (!config.contains(key) || !config[key].is_object()) config[key] = json::object();
       deep_merge(config[key], value);
@@ -224,16 +225,28 @@ void merge_config_layer(json& config, const json& given_layer, const std::string
   }
 }
 
-json read_config_file(const std::string& path, const std::string& source) {
+json read_config_file(const std::string& path, const std::string& source,
+                      KeyPositions* positions) {
   std::string text = read_bounded_file(path, source);
-  if (std::filesystem::path(path).extension() != ".json") return parse_yaml(text, source);
-  return parse_json_limited(text, source);
+  if (std::filesystem::path(path).extension() != ".json") return parse_yaml(text, source, positions);
+  json content = parse_json_limited(text, source);
+  // JSON is YAML too: its reader knows where the keys are (nlohmann's does not). A file it
+  // reads otherwise (a JSON detail YAML disagrees on) is named without lines.
+  if (positions != nullptr) {
+    try {
+      parse_yaml(text, source, positions);
+    } catch (const ConfigError&) {
+      positions->clear();
+    }
+  }
+  return content;
 }
 
 void merge_config_file(json& config, const std::string& path, const std::string& subcommand,
-                       const std::string& given_source) {
+                       const std::string& given_source, ValueSources* sources) {
   const std::string source = given_source.empty() ? "--config " + path : given_source;
-  const json content = read_config_file(path, source);
+  KeyPositions positions;
+  const json content = read_config_file(path, source, sources != nullptr ? &positions : nullptr);
   if (!content.is_object()) {
     throw ConfigError(source + ": a config must be a mapping of keys to values, got " +
                       describe_value(content));
@@ -251,6 +264,12 @@ void merge_config_file(json& config, const std::string& path, const std::string&
   if (has_sections && content.contains(subcommand)) {
     merge_config_layer(config, content[subcommand], source + " (section '" + subcommand + "')");
   }
+  if (sources == nullptr) return;
+  // Sections of other subcommands set nothing for this one.
+  KeyPositions used;
+  for (auto& p : positions)
+    if (!is_subcommand(p.path.front()) || p.path.front() == subcommand) used.push_back(std::move(p));
+  sources->add_file(used, path);
 }
 
 json parse_value_text(const std::string& text) {

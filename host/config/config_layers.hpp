@@ -6,12 +6,16 @@
 // {"id": ID, "config": {...}}; logger is a list of selections or false; callbacks a list.
 #pragma once
 
+#include "config/yaml_format.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
 
 namespace volt::host::config {
+
+class ValueSources;  // value_sources.hpp
 
 // fit, validate, test, predict.
 const std::vector<std::string>& subcommand_names();
@@ -56,14 +60,18 @@ void merge_config_layer(nlohmann::json& config, const nlohmann::json& layer,
 // Reads a config file: JSON when its name ends in .json (the JSON parser's messages), YAML
 // otherwise (yaml_format.hpp; YAML also reads JSON). `source` prefixes errors, which name the
 // line and column.
-nlohmann::json read_config_file(const std::string& path, const std::string& source);
+// With `positions`, also where each key is (yaml_format.hpp).
+nlohmann::json read_config_file(const std::string& path, const std::string& source,
+                                KeyPositions* positions = nullptr);
 
 // Reads a config file (read_config_file) and merges it into `config`. If some top-level keys are subcommand
 // names, those are per-subcommand sections: the other keys apply first, then the section of
 // `subcommand` (if any). Errors name the file (and the parser's line/column).
 // `source` names the file in errors ("" = "--config PATH").
+// With `sources`, the position of every key it sets is recorded there.
 void merge_config_file(nlohmann::json& config, const std::string& path,
-                       const std::string& subcommand, const std::string& source = "");
+                       const std::string& subcommand, const std::string& source = "",
+                       ValueSources* sources = nullptr);
 
 // Command-line value text: JSON when it parses as JSON (numbers, true/false/null, arrays,
 // objects, quoted strings), otherwise the text itself as a string.

@@ -44,13 +44,13 @@ json resolve_selection(const json& selection, const std::string& group, const st
   const std::optional<json> schema = lookup(names.kind, id);
   if (!schema) {
     const std::vector<std::string> ids = list_ids(names.kind);
-    throw ConfigError(where + ": unknown id '" + id + "'" + did_you_mean(id, ids) +
+    throw ConfigError(where, "unknown id '" + id + "'" + did_you_mean(id, ids) +
                       (closest_match(id, ids) ? " " : ". ") + "Available " + names.plural +
                       ": " + available_text(ids));
   }
   json filled = apply_schema(*schema, selection.at("config"), where);
   if (!filled.is_object()) {
-    throw ConfigError(where + ": the config must be an object, got " + describe_value(filled));
+    throw ConfigError(where, "the config must be an object, got " + describe_value(filled));
   }
   return json{{"id", id}, {"config", filled}};
 }
@@ -104,7 +104,7 @@ json resolve_loggers(const json& config, const SchemaLookup& lookup, const IdLis
   for (const auto& entry : loggers) {
     const std::string id = entry["id"].get<std::string>();
     // Logger options are addressed by id (--logger.csv.KEY), so ids must be unique.
-    if (!seen.insert(id).second) throw ConfigError("logger: '" + id + "' is selected twice");
+    if (!seen.insert(id).second) throw ConfigError("logger", "'" + id + "' is selected twice");
     out.push_back(resolve_selection(entry, "logger", "logger." + id, lookup, list_ids));
   }
   return out;
@@ -159,7 +159,7 @@ json validate_and_fill(const json& given, const SchemaLookup& lookup, const IdLi
   static const json ckpt_schema = json::parse(R"({"type": ["string", "null"]})");
   out["ckpt_path"] = apply_schema(ckpt_schema, config.value("ckpt_path", json()), "ckpt_path");
   if (out["ckpt_path"] == "")
-    throw ConfigError("ckpt_path: empty; pass a checkpoint file, \"last\", \"best\", \"hpc\" or null");
+    throw ConfigError("ckpt_path", "empty; pass a checkpoint file, \"last\", \"best\", \"hpc\" or null");
   return out;
 }
 

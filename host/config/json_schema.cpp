@@ -15,7 +15,7 @@ namespace {
 using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& where, const std::string& message) {
-  throw ConfigError(where.empty() ? message : where + ": " + message);
+  throw ConfigError(where, message);
 }
 
 [[noreturn]] void fail_schema(const std::string& where, const std::string& message) {

@@ -69,14 +69,14 @@ std::pair<std::string, nlohmann::json> parse_class_path(const nlohmann::json& se
   for (const auto& [key, value] : selection.items()) {
     if (key == "class_path") {
       if (!value.is_string())
-        throw ConfigError(where + ".class_path: expected a string, got " + describe_value(value));
+        throw ConfigError(where + ".class_path", "expected a string, got " + describe_value(value));
       class_path = value.get<std::string>();
     } else if (key == "init_args") {
       if (!value.is_object() && !value.is_null())
-        throw ConfigError(where + ".init_args: expected an object, got " + describe_value(value));
+        throw ConfigError(where + ".init_args", "expected an object, got " + describe_value(value));
       if (value.is_object()) args = value;
     } else {
-      throw ConfigError(where + "." + key + ": unknown key; a LightningCLI selection holds "
+      throw ConfigError(where + "." + key, "unknown key; a LightningCLI selection holds "
                         "\"class_path\" and \"init_args\" (Volt's form: \"id\" and \"config\")");
     }
   }
@@ -88,7 +88,7 @@ std::pair<std::string, nlohmann::json> class_and_args(const nlohmann::json& valu
                                                       const std::string& where) {
   if (value.is_string()) return {value.get<std::string>(), nlohmann::json::object()};
   if (!value.is_object())
-    throw ConfigError(where + ": expected a class name or {class_path, init_args}, got " +
+    throw ConfigError(where, "expected a class name or {class_path, init_args}, got " +
                       describe_value(value));
   if (!is_class_path_selection(value)) return {"", value};
   return parse_class_path(value, where);
@@ -139,7 +139,7 @@ nlohmann::json lr_scheduler_as_model_config(const nlohmann::json& value, const s
     if (it == names.end()) {
       std::string known;
       for (const auto& [k, unused] : names) known += (known.empty() ? "" : ", ") + k;
-      throw ConfigError(where + ": no Volt scheduler for " + class_path + " (known: " + known + ")");
+      throw ConfigError(where, "no Volt scheduler for " + class_path + " (known: " + known + ")");
     }
     scheduler["name"] = it->second;
   }

@@ -90,7 +90,7 @@ void check_fraction(const nlohmann::json& trainer, const char* key) {
   if (it == trainer.end() || !it->is_number_float()) return;
   const double value = it->get<double>();
   if (value < 0.0 || value > 1.0) {
-    throw ConfigError(std::string("trainer.") + key + ": " + it->dump() +
+    throw ConfigError(std::string("trainer.") + key, it->dump() +
                       " is a fraction above 1.0; pass a float in [0.0, 1.0] or an integer "
                       "number of batches");
   }
@@ -117,7 +117,7 @@ void check_trainer_options(const nlohmann::json& trainer, const nlohmann::json& 
   // Lightning's _DataConnector.on_trainer_init, on the value as given.
   auto every = given.find("val_check_interval");
   if (trainer["check_val_every_n_epoch"].is_null() && every != given.end() && every->is_number_float())
-    throw ConfigError("trainer.val_check_interval: `val_check_interval` should be an integer "
+    throw ConfigError("trainer.val_check_interval", "`val_check_interval` should be an integer "
                       "when `check_val_every_n_epoch=None`, found " + every->dump() + ".");
   // Lightning's options that have no counterpart here: their schema defaults pass, anything
   // else says why it cannot work.
@@ -131,14 +131,14 @@ void check_trainer_options(const nlohmann::json& trainer, const nlohmann::json& 
       {"profiler", "Volt has no profiler yet"}};
   for (const auto& [key, why] : kDefaultsOnly)
     if (trainer[key] != trainer_schema()["properties"][key]["default"])
-      throw ConfigError(std::string("trainer.") + key + ": " + trainer[key].dump() +
+      throw ConfigError(std::string("trainer.") + key, trainer[key].dump() +
                         " is not supported: " + why);
   // Lightning's barebones: everything that costs time besides the loops is off, and asking for
   // one of those things as well is an error.
   if (trainer["barebones"].get<bool>())
     for (const char* key : kBarebonesOff)
       if (auto it = given.find(key); it != given.end() && it->is_boolean() && it->get<bool>())
-        throw ConfigError(std::string("trainer.barebones: `Trainer(barebones=True)` was passed "
+        throw ConfigError("trainer.barebones", std::string("`Trainer(barebones=True)` was passed "
                                       "with `") + key + "=True` but barebones mode doesn't support it");
 }
 

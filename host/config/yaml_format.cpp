@@ -138,12 +138,24 @@ json scalar_to_json(const YAML::Node& node, const std::string& source) {
   return type == "float" ? json(value.get<double>()) : value;
 }
 
+// Keys deeper than this, or past this many, get no position: config keys that an error names
+// are shallow, and a document that aliases expand is not worth more.
+constexpr size_t kMaxPositionDepth = 12;
+constexpr size_t kMaxPositions = 1u << 16;
+
+void record(KeyPositions* positions, const std::vector<std::string>& path, const YAML::Mark& mark) {
+  if (positions != nullptr && path.size() <= kMaxPositionDepth && positions->size() < kMaxPositions)
+    positions->push_back({path, mark.line + 1, mark.column + 1});
+}
+
 // Bounds the conversion: aliases can make a small file expand without end ("billion laughs").
 struct Budget {
   size_t values = 0;
 };
 
-json node_to_json(const YAML::Node& node, const std::string& source, Budget& budget, int depth) {
+// `path` is where `node` sits; with `positions`, each mapping key and list item is recorded.
+json node_to_json(const YAML::Node& node, const std::string& source, Budget& budget, int depth,
+                  KeyPositions* positions, std::vector<std::string>& path) {
   if (++budget.values > kMaxConfigValues)
     fail(source, node.Mark(), "the document expands to more than " +
                                   std::to_string(kMaxConfigValues) + " values (aliases?)");
@@ -158,7 +170,12 @@ json node_to_json(const YAML::Node& node, const std::string& source, Budget& bud
       return scalar_to_json(node, source);
     case YAML::NodeType::Sequence: {
       json list = json::array();
-      for (const auto& item : node) list.push_back(node_to_json(item, source, budget, depth + 1));
+      for (const auto& item : node) {
+        path.push_back(std::to_string(list.size()));
+        record(positions, path, item.Mark());
+        list.push_back(node_to_json(item, source, budget, depth + 1, positions, path));
+        path.pop_back();
+      }
       return list;
     }
     case YAML::NodeType::Map: {
@@ -168,7 +185,10 @@ json node_to_json(const YAML::Node& node, const std::string& source, Budget& bud
         if (!key.IsScalar()) fail(source, key.Mark(), "mapping keys must be scalars");
         const std::string name = key.Scalar();
         if (object.contains(name)) fail(source, key.Mark(), "duplicate key '" + name + "'");
-        object[name] = node_to_json(entry.second, source, budget, depth + 1);
+        path.push_back(name);
+        record(positions, path, key.Mark());
+        object[name] = node_to_json(entry.second, source, budget, depth + 1, positions, path);
+        path.pop_back();
       }
       return object;
     }
@@ -249,7 +269,7 @@ void check_one_document(const std::string& text, const std::string& source) {
 
 }  // namespace
 
-json parse_yaml(const std::string& text, const std::string& source) {
+json parse_yaml(const std::string& text, const std::string& source, KeyPositions* positions) {
   check_flow_depth(text, source);
   YAML::Node root;
   try {
@@ -260,7 +280,8 @@ json parse_yaml(const std::string& text, const std::string& source) {
   }
   try {
     Budget budget;
-    return node_to_json(root, source, budget, 0);
+    std::vector<std::string> path;
+    return node_to_json(root, source, budget, 0, positions, path);
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ": invalid YAML at " + position(e.mark) + ": " + e.msg);
   }

@@ -12,13 +12,24 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace volt::host::config {
 
-// Parses one YAML document. `source` prefixes errors, which give the line and column:
+// Where a mapping key or list item of a document is: its path (keys, and list indices as
+// decimal text) and its line and column, 1-based.
+struct KeyPosition {
+  std::vector<std::string> path;
+  int line = 0;
+  int column = 0;
+};
+using KeyPositions = std::vector<KeyPosition>;
+
+// Parses one YAML document; with `positions`, also where each key is, in document order. `source` prefixes errors, which give the line and column:
 // "--config a.yaml: invalid YAML at line 3, column 5: ...". Mappings with a repeated key,
 // anchors that alias into a cycle, unsupported tags, .inf and .nan (not representable in
 // JSON) are errors. Throws ConfigError.
-nlohmann::json parse_yaml(const std::string& text, const std::string& source);
+nlohmann::json parse_yaml(const std::string& text, const std::string& source,
+                          KeyPositions* positions = nullptr);
 
 }  // namespace volt::host::config

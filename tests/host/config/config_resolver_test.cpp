@@ -63,7 +63,7 @@ TEST_CASE("a minimal command line resolves to a complete config", "[config][reso
   const json expected = json::parse(R"({
     "seed_everything": 7,
     "trainer": {
-      "accelerator": "auto", "devices": "auto", "num_nodes": 1, "num_threads": null,
+      "accelerator": "auto", "devices": "auto", "num_nodes": 1, "num_threads": null, "heartbeat_timeout": 20,
       "max_epochs": null, "min_epochs": null, "max_steps": -1, "min_steps": null, "max_time": null,
       "limit_train_batches": 1.0, "limit_val_batches": 1.0, "limit_test_batches": 1.0,
       "limit_predict_batches": 1.0, "overfit_batches": 0.0,

@@ -31,7 +31,7 @@ std::string error_of(const json& trainer) {
 
 TEST_CASE("the trainer schema fills Lightning's defaults", "[config][trainer]") {
   const json expected = json::parse(R"({
-    "accelerator": "auto", "devices": "auto", "num_nodes": 1, "num_threads": null,
+    "accelerator": "auto", "devices": "auto", "num_nodes": 1, "num_threads": null, "heartbeat_timeout": 20,
     "max_epochs": null, "min_epochs": null, "max_steps": -1, "min_steps": null, "max_time": null,
     "limit_train_batches": 1.0, "limit_val_batches": 1.0, "limit_test_batches": 1.0,
     "limit_predict_batches": 1.0, "overfit_batches": 0.0,
