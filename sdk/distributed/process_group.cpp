@@ -191,11 +191,13 @@ struct Outcome {
 // everything it uses.
 std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) {
   auto outcome = std::make_shared<Outcome>();
-  std::thread([outcome, o] {
+  RendezvousOptions blocking = o;
+  blocking.cancelled = nullptr;  // it may refer to the strategy, which can end before the thread
+  std::thread([outcome, blocking] {
     std::unique_ptr<ProcessGroup> group;
     std::exception_ptr error;
     try {
-      group = connect_blocking(o);
+      group = connect_blocking(blocking);
     } catch (...) {
       error = std::current_exception();
     }
@@ -219,8 +221,8 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const RendezvousOptions& o) 
       throw Error(VOLT_ERROR_CANCELLED, what + " given up: the run was asked to stop");
     if (std::chrono::steady_clock::now() > deadline)
       throw Error(VOLT_ERROR_UNAVAILABLE,
-                  what + " did not complete within the timeout of " +
-                      seconds_text(o.timeout) + " (did every rank start, with the same MASTER_ADDR and MASTER_PORT? is "
+                  what + " did not complete within the timeout of " + seconds_text(o.timeout) +
+                      " (did every rank start, with the same MASTER_ADDR and MASTER_PORT? is "
                       "that port Volt's, not another program's?)");
   }
   if (outcome->error) std::rethrow_exception(outcome->error);
