@@ -16,14 +16,19 @@ class ConfigError : public std::runtime_error {
       : std::runtime_error(key_path.empty() ? detail : key_path + ": " + detail),
         key_path_(key_path) {}
 
+  // `message` as it is, about the value at `key_path` (which it names in its own words).
+  static ConfigError at(const std::string& key_path, const std::string& message) {
+    ConfigError out(message);
+    out.key_path_ = key_path;
+    return out;
+  }
+
   // "" when the error is not about one value (a file that does not parse, a flag).
   const std::string& key_path() const { return key_path_; }
 
   // The same error with "(<source>)" appended.
   ConfigError with_source(const std::string& source) const {
-    ConfigError out(std::string(what()) + " (" + source + ")");
-    out.key_path_ = key_path_;
-    return out;
+    return at(key_path_, std::string(what()) + " (" + source + ")");
   }
 
  private:

@@ -65,8 +65,9 @@ json hoist_trainer_aliases(const json& layer, const std::string& source) {
   for (const auto& alias : trainer_group_aliases()) {
     if (!out["trainer"].contains(alias)) continue;
     if (layer.contains(alias)) {
-      throw ConfigError(prefixed(source, "both trainer." + alias + " and " + alias +
-                                             " are given; keep one"));
+      throw ConfigError::at("trainer." + alias,
+                            prefixed(source, "both trainer." + alias + " and " + alias +
+                                                 " are given; keep one"));
     }
     out[alias] = out["trainer"][alias];
     out["trainer"].erase(alias);
@@ -218,9 +219,9 @@ void merge_config_layer(json& config, const json& given_layer, const std::string
     } else {
       const auto& accepted = config_top_level_keys();
       const std::string suggestion = did_you_mean(key, accepted);
-      throw ConfigError(prefixed(source, "unknown top-level key '" + key + "'" +
-                                             (suggestion.empty() ? "." : suggestion) +
-                                             " Accepted keys: " + join(accepted, ", ")));
+      throw ConfigError::at(key, prefixed(source, "unknown top-level key '" + key + "'" +
+                                                      (suggestion.empty() ? "." : suggestion) +
+                                                      " Accepted keys: " + join(accepted, ", ")));
     }
   }
 }
@@ -246,7 +247,7 @@ void merge_config_file(json& config, const std::string& path, const std::string&
                        const std::string& given_source, ValueSources* sources) {
   const std::string source = given_source.empty() ? "--config " + path : given_source;
   KeyPositions positions;
-  const json content = read_config_file(path, source, sources != nullptr ? &positions : nullptr);
+  const json content = read_config_file(path, source, &positions);
   if (!content.is_object()) {
     throw ConfigError(source + ": a config must be a mapping of keys to values, got " +
                       describe_value(content));
@@ -260,16 +261,27 @@ void merge_config_file(json& config, const std::string& path, const std::string&
       common[key] = value;
     }
   }
-  merge_config_layer(config, common, source);
-  if (has_sections && content.contains(subcommand)) {
-    merge_config_layer(config, content[subcommand], source + " (section '" + subcommand + "')");
-  }
-  if (sources == nullptr) return;
   // Sections of other subcommands set nothing for this one.
   KeyPositions used;
   for (auto& p : positions)
     if (!is_subcommand(p.path.front()) || p.path.front() == subcommand) used.push_back(std::move(p));
-  sources->add_file(used, path);
+  // An error while merging names the file already; the line and column are added.
+  auto merge = [&](const json& layer, const std::string& layer_source) {
+    try {
+      merge_config_layer(config, layer, layer_source);
+    } catch (const ConfigError& e) {
+      ValueSources here;
+      here.add_file(used, "");
+      std::string key = e.key_path();
+      if (key.rfind(layer_source + ": ", 0) == 0) key = key.substr(layer_source.size() + 2);
+      std::optional<std::string> where = here.find(key);
+      throw where ? e.with_source(*where) : e;
+    }
+  };
+  merge(common, source);
+  if (has_sections && content.contains(subcommand))
+    merge(content[subcommand], source + " (section '" + subcommand + "')");
+  if (sources != nullptr) sources->add_file(used, "set in " + path + ", ");
 }
 
 json parse_value_text(const std::string& text) {

@@ -58,9 +58,9 @@ void ValueSources::add(const std::vector<std::string>& path, const std::string& 
   if (!key.empty()) entries_.push_back({std::move(key), where});
 }
 
-void ValueSources::add_file(const KeyPositions& positions, const std::string& file) {
+void ValueSources::add_file(const KeyPositions& positions, const std::string& prefix) {
   for (const auto& p : positions)
-    add(p.path, "set in " + file + ", line " + std::to_string(p.line) + ", column " + std::to_string(p.column));
+    add(p.path, prefix + "line " + std::to_string(p.line) + ", column " + std::to_string(p.column));
 }
 
 std::optional<std::string> ValueSources::find(const std::string& key_path) const {

@@ -23,8 +23,9 @@ class ValueSources {
   // The value at `path` (raw keys as the layer wrote them) was set by `where` ("set by
   // --model.lr").
   void add(const std::vector<std::string>& path, const std::string& where);
-  // Every key of a file, at its position: "set in <file>, line L, column C".
-  void add_file(const KeyPositions& positions, const std::string& file);
+  // Every key of a file, at its position: "<prefix>line L, column C" (the prefix: "set in
+  // <file>, ", or "" where the message names the file already).
+  void add_file(const KeyPositions& positions, const std::string& prefix);
   // Who set the value at `key_path` ("model.hidden_sizes[1]"): the last source of that exact
   // path, else of the closest enclosing path, else of the first key below it. nullopt when
   // nothing recorded is related (a default).

@@ -299,11 +299,11 @@ TEST_CASE("config files: merging, errors naming the file", "[config][cli][files]
         "--config " + typo + ": unknown top-level key 'modle'; did you mean 'model'? Accepted "
         "keys: callbacks, ckpt_path, data, logger, lr_scheduler, model, optimizer, precision, "
         "seed_everything, strategy, "
-        "trainer");
+        "trainer (line 1, column 2)");
   const std::string flat = dir.write("flat.json", R"({"model": {"id": "mlp", "lr": 0.1}})");
   CHECK(error_of({"fit", "--config", flat}) ==
         "--config " + flat + ": model.lr: unknown key; a plugin selection holds only \"id\" and "
-        "\"config\" (plugin options go under \"config\")");
+        "\"config\" (plugin options go under \"config\") (line 1, column 25)");
 }
 
 TEST_CASE("YAML config files give what the same JSON gives, and errors name file and line",
@@ -353,7 +353,7 @@ fit:
         "--config " + typo + ": unknown top-level key 'modle'; did you mean 'model'? Accepted "
         "keys: callbacks, ckpt_path, data, logger, lr_scheduler, model, optimizer, precision, "
         "seed_everything, strategy, "
-        "trainer");
+        "trainer (line 1, column 1)");
   const std::string list = dir.write("list.yaml", "- 1\n- 2\n");
   CHECK(error_of({"fit", "--config", list}) ==
         "--config " + list + ": a config must be a mapping of keys to values, got [1,2]");
@@ -373,7 +373,7 @@ TEST_CASE("config files may hold Lightning's trainer.* spellings", "[config][cli
     "callbacks": [{"id": "early_stopping", "config": {"monitor": "val_loss"}}]})"));
   const std::string both = dir.write("both.json", R"({"trainer": {"logger": false}, "logger": true})");
   CHECK(error_of({"fit", "--config", both}) ==
-        "--config " + both + ": both trainer.logger and logger are given; keep one");
+        "--config " + both + ": both trainer.logger and logger are given; keep one (line 1, column 32)");
 }
 
 TEST_CASE("per-subcommand sections take the current subcommand's", "[config][cli][files]") {

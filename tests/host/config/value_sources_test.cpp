@@ -20,7 +20,12 @@ const std::vector<std::string> kMinimal = {"fit", "--model=mlp", "--data=fashion
 
 // The error of resolving `args`, annotated as run_command does.
 std::string sourced_error(std::vector<std::string> args, const Env& env = {}) {
-  auto command = parse_command_line(args, env);
+  volt::host::config::ParsedCommand command;
+  try {
+    command = parse_command_line(args, env);  // errors while merging a file carry their line
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
   try {
     volt::host::config::validate_and_fill(command.config, volt::host::config::testing::fake_lookup(),
                                           volt::host::config::testing::fake_ids());
@@ -136,4 +141,17 @@ TEST_CASE("values nobody set and errors about no value get no source", "[config]
   CHECK(std::string(sources.annotate(plain).what()) == plain.what());
   ConfigError keyed("model.lr", "expected a number");
   CHECK(std::string(sources.annotate(keyed).what()) == "model.lr: expected a number");
+}
+
+TEST_CASE("errors found while merging a file give the line and column too", "[config][sources]") {
+  TempDir dir;
+  std::string file = dir.write("t.yaml", "model: mlp\ndata: fashion_mnist\nmodle:\n  lr: 1\n");
+  std::string message = sourced_error({"fit", "--config", file});
+  CHECK_THAT(message, Catch::StartsWith("--config " + file + ": unknown top-level key 'modle'; "
+                                        "did you mean 'model'?"));
+  CHECK_THAT(message, Catch::EndsWith(" (line 3, column 1)"));
+  std::string selection = dir.write("s.yaml", "model:\n  class_path: mlp\n  init_arg: {}\n");
+  CHECK_THAT(sourced_error({"fit", "--config", selection}),
+             Catch::StartsWith("--config " + selection + ": model.init_arg: unknown key") &&
+                 Catch::EndsWith(" (line 3, column 3)"));
 }
