@@ -20,11 +20,7 @@ TEST_CASE("a worker killed mid-training stops the run and the launcher names it"
   // Long enough that it is still training when the test kills rank 1.
   pid_t launcher = start_process(
       fit_args(tmp / "root", 16, 100000, {"--strategy=ddp", "--trainer.devices=2"}), dir, dir);
-  std::map<int, pid_t> workers;
-  for (int i = 0; i < 600 && workers.size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    workers = workers_of(launcher);
-  }
+  std::map<int, pid_t> workers = wait_for_workers(launcher);
   REQUIRE(workers.size() == 2);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // into training
   ::kill(workers[1], SIGKILL);
@@ -65,11 +61,7 @@ TEST_CASE("a stopped worker is found by its heartbeat, killed and named, with th
   fs::create_directories(dir);
   pid_t launcher = start_process(
       fit_args(tmp / "root", 16, 100000, {"--strategy=ddp", "--trainer.devices=2"}), dir, dir);
-  std::map<int, pid_t> workers;
-  for (int i = 0; i < 600 && workers.size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    workers = workers_of(launcher);
-  }
+  std::map<int, pid_t> workers = wait_for_workers(launcher);
   REQUIRE(workers.size() == 2);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // into training
   ::kill(workers[1], SIGSTOP);
@@ -99,11 +91,7 @@ TEST_CASE("trainer.heartbeat_timeout=0 leaves a stopped worker alone", "[ddp][e2
                {"--strategy=ddp", "--trainer.devices=2", "--trainer.heartbeat_timeout=0",
                 "--strategy.timeout=600"}),
       dir, dir);
-  std::map<int, pid_t> workers;
-  for (int i = 0; i < 600 && workers.size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    workers = workers_of(launcher);
-  }
+  std::map<int, pid_t> workers = wait_for_workers(launcher);
   REQUIRE(workers.size() == 2);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   ::kill(workers[1], SIGSTOP);

@@ -128,11 +128,7 @@ TEST_CASE("workers left in the rendezvous by a killed launcher end within second
   pid_t launcher = start_process(
       fit_args(tmp / "root", 16, 1, {"--strategy=ddp", "--trainer.num_nodes=2", "--trainer.devices=2"}),
       dir, dir, {"NODE_RANK=0", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port)});
-  std::map<int, pid_t> workers;
-  for (int i = 0; i < 600 && workers.size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    workers = workers_of(launcher);
-  }
+  std::map<int, pid_t> workers = wait_for_workers(launcher);
   REQUIRE(workers.size() == 2);
   REQUIRE(wait_for_output(dir, "ddp: rendezvous of 4 processes at", 120));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

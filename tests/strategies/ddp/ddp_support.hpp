@@ -61,6 +61,16 @@ inline std::map<int, pid_t> workers_of(pid_t parent) {
   return out;
 }
 
+// Waits until `launcher` has started `count` workers (at most 30 s); fewer when it did not.
+inline std::map<int, pid_t> wait_for_workers(pid_t launcher, size_t count = 2) {
+  std::map<int, pid_t> workers;
+  for (int i = 0; i < 600 && workers.size() < count; ++i) {
+    ::usleep(50000);
+    workers = workers_of(launcher);
+  }
+  return workers;
+}
+
 // True while `pid` runs (or sleeps, or is stopped): false once it is gone or a zombie that
 // nobody reaped (a container's init may not).
 inline bool process_alive(pid_t pid) {
