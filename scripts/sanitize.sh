@@ -23,10 +23,12 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" -j "$(nproc)"
 cmake --build "$build" -j "$(nproc)"  # a second pass picks up sources added since the last configure
 
-# Leaks are errors except LibTorch's own (tests/fuzz/lsan.supp). halt_on_error: the first
-# report ends the process, so the test that caused it fails.
+# Leaks are errors except LibTorch's own (scripts/sanitize-lsan.supp says which and why).
+# halt_on_error: the first report ends the process, so the test that caused it fails.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=0}"
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0}"
+supp="$build/lsan.supp"
+cat "$root/tests/fuzz/lsan.supp" "$root/scripts/sanitize-lsan.supp" > "$supp"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" --timeout 2400 "$@"

@@ -54,7 +54,7 @@ TEST_CASE("the zip writer's files read back with LibTorch and with Python", "[ch
     REQUIRE(reader.hasRecord(name));
     auto [ptr, size] = reader.getRecord(name);  // miniz checks the CRC here
     REQUIRE(size == expected.size());
-    CHECK(std::memcmp(ptr.get(), expected.data(), size) == 0);
+    CHECK((size == 0 || std::memcmp(ptr.get(), expected.data(), size) == 0));  // no null to memcmp
     CHECK(reader.getRecordOffset(name) % 64 == 0);  // aligned like PyTorch's writer
   }
 
