@@ -31,4 +31,6 @@ cat "$root/tests/fuzz/lsan.supp" "$root/scripts/sanitize-lsan.supp" > "$supp"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$build"
-ctest --output-on-failure -j "$(nproc)" --timeout 2400 "$@"
+# The malloc tuning tests measure glibc's malloc, which ASan replaces with its own: they cannot
+# hold in this build and are left out.
+ctest --output-on-failure -j "$(nproc)" --timeout 2400 -E "glibc.s malloc|malloc settings are left" "$@"
