@@ -145,13 +145,7 @@ void record_option(ValueSources& sources, const json& config, std::string name,
                    const std::string& value, const std::string& source) {
   const bool append = !name.empty() && name.back() == '+';
   if (append) name.pop_back();
-  std::vector<std::string> path;
-  for (size_t start = 0;;) {
-    size_t dot = name.find('.', start);
-    path.push_back(name.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
+  std::vector<std::string> path = split_name(name, source);  // apply_option accepted it
   size_t head = path.size() >= 2 && path[0] == "trainer" && contains(trainer_group_aliases(), path[1]) ? 1 : 0;
   auto callbacks = config.find("callbacks");
   if (path[head] == "callbacks" && (append || path.size() > head + 1) && callbacks != config.end() &&
