@@ -31,7 +31,7 @@ class LocalSgd : public volt::distributed::DataParallelStrategy {
   }
   void setup_optimizer(volt::OptimizerRef optimizer) override { optimizers_.push_back(optimizer); }
 
-  // backward is Strategy's: loss.backward(), no gradient exchange.
+  // backward is Strategy's: the module's backward, no gradient exchange.
   void optimizer_step(volt::ModuleRef /*module*/, volt::OptimizerRef optimizer) override {
     optimizer.step();
     if (++steps_ % sync_every_ == 0) average();

@@ -159,6 +159,7 @@ c10::impl::GenericDict Trainer::dump_checkpoint(bool weights_only, bool sharded)
       ck.insert("datamodule_hparams_name", std::string("kwargs"));
       ck.insert("datamodule_hyper_parameters", *hp);
     }
+  add_checkpoint_keys(ck, weights_only);
   return ck;
 }
 

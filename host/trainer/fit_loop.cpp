@@ -11,7 +11,6 @@
 #include <volt/sdk/model_summary.hpp>
 
 #include <torch/csrc/autograd/anomaly_mode.h>
-#include <torch/nn/utils/clip_grad.h>
 
 namespace volt::host {
 
@@ -290,8 +289,7 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
       z.optimizer_idx = static_cast<int32_t>(k);
       call_hook(VOLT_HOOK_ON_BEFORE_ZERO_GRAD, z);
       ++progress_.zero_grad.total.ready, ++progress_.zero_grad.total.started;
-      c_.module.check(optimizers_[k].optimizer->zero_grad(optimizers_[k].optimizer, true),
-                      "zero_grad");
+      zero_grad(k, batch_idx);
       ++progress_.zero_grad.total.completed;
     }
     volt_hook_args b{};
@@ -300,12 +298,15 @@ void Trainer::run_training_batch(HostBatch& batch, int64_t batch_idx, bool is_la
     volt_tensor* scaled = nullptr;
     c_.precision.check(c_.precision->pre_backward(c_.precision.get(), volt::borrow(loss), &scaled),
                        "pre_backward");
+    // The strategy runs the module's backward hook when it has one (self.log's rules).
+    hook_ = VOLT_HOOK_BACKWARD;
     volt_error* err = c_.strategy->backward(c_.strategy.get(), c_.module.get(), scaled, should_step);
+    hook_ = VOLT_HOOK_NONE;
     volt::release_ref(scaled);
     c_.strategy.check(err, "backward");
     call_hook(VOLT_HOOK_ON_AFTER_BACKWARD);
     if (should_step) {
-      for (auto& slot : optimizers_) optimizer_step(slot);
+      for (size_t k = 0; k < optimizers_.size(); ++k) step_optimizer(k, batch_idx);
       // Lightning's update_lr_schedulers("step"): after the optimizers, every `frequency`
       // batches of the epoch (batch_idx + 1), on batches that stepped.
       for (auto& slot : optimizers_)
@@ -340,7 +341,7 @@ void Trainer::optimizer_step(OptimizerSlot& slot) {
   volt_hook_args a{};
   a.optimizer_idx = static_cast<int32_t>(&slot - optimizers_.data());
   call_hook(VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP, a);
-  clip_gradients(slot.optimizer);
+  configure_gradient_clipping(static_cast<size_t>(a.optimizer_idx));
   ++progress_.optimizer_step.total.ready;
   if (!skip)
     c_.strategy.check(c_.strategy->optimizer_step(c_.strategy.get(), c_.module.get(), slot.optimizer),
@@ -350,31 +351,6 @@ void Trainer::optimizer_step(OptimizerSlot& slot) {
   ++global_step_;
   ++progress_.optimizer_step.total.completed;
   progress_.optimizer_step.current = progress_.optimizer_step.total;
-}
-
-void Trainer::clip_gradients(volt_optimizer* optimizer) {
-  if (!options_.gradient_clip_val) return;
-  auto params = [optimizer] {
-    std::vector<at::Tensor> out;
-    for (size_t g = 0; g < optimizer->param_group_count(optimizer); ++g)
-      optimizer->visit_params(optimizer, g,
-                              [](void* ctx, const char*, volt_tensor* t) {
-                                static_cast<std::vector<at::Tensor>*>(ctx)->push_back(volt::unwrap(t));
-                              },
-                              &out);
-    return out;
-  };
-  if (options_.gradient_clip_algorithm == "value") {
-    torch::nn::utils::clip_grad_value_(params(), *options_.gradient_clip_val);
-    return;
-  }
-  // A sharding strategy sees every rank's shard (ABI 1.5); the norm is the unsharded model's.
-  auto by_norm = c_.strategy->clip_grad_norm;
-  if (by_norm != nullptr)
-    c_.strategy.check(by_norm(c_.strategy.get(), optimizer, *options_.gradient_clip_val, 2.0, nullptr),
-                      "clip_grad_norm");
-  else
-    torch::nn::utils::clip_grad_norm_(params(), *options_.gradient_clip_val);
 }
 
 void Trainer::step_schedulers(int32_t interval, SchedulerKind kind) {

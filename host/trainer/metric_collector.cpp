@@ -47,6 +47,16 @@ const char* hook_name(int32_t hook) {
     case VOLT_HOOK_ON_TEST_MODEL_TRAIN: return "on_test_model_train";
     case VOLT_HOOK_ON_PREDICT_MODEL_EVAL: return "on_predict_model_eval";
     case VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD: return "on_validation_model_zero_grad";
+    case VOLT_HOOK_ON_SAVE_CHECKPOINT: return "on_save_checkpoint";
+    case VOLT_HOOK_ON_LOAD_CHECKPOINT: return "on_load_checkpoint";
+    case VOLT_HOOK_CONFIGURE_MODEL: return "configure_model";
+    case VOLT_HOOK_OPTIMIZER_STEP: return "optimizer_step";
+    case VOLT_HOOK_OPTIMIZER_ZERO_GRAD: return "optimizer_zero_grad";
+    case VOLT_HOOK_CONFIGURE_GRADIENT_CLIPPING: return "configure_gradient_clipping";
+    case VOLT_HOOK_BACKWARD: return "backward";
+    case VOLT_HOOK_TRANSFER_BATCH_TO_DEVICE: return "transfer_batch_to_device";
+    case VOLT_HOOK_ON_BEFORE_BATCH_TRANSFER: return "on_before_batch_transfer";
+    case VOLT_HOOK_ON_AFTER_BATCH_TRANSFER: return "on_after_batch_transfer";
     case VOLT_HOOK_TRAINING_STEP: return "training_step";
     case VOLT_HOOK_VALIDATION_STEP: return "validation_step";
     case VOLT_HOOK_TEST_STEP: return "test_step";
@@ -67,6 +77,10 @@ bool log_defaults_for_hook(int32_t hook, bool& on_step, bool& on_epoch, bool& ep
     case VOLT_HOOK_ON_AFTER_BACKWARD:
     case VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP:
     case VOLT_HOOK_ON_BEFORE_ZERO_GRAD:
+    case VOLT_HOOK_OPTIMIZER_STEP:  // Lightning's fx_validator allows these like the ones above
+    case VOLT_HOOK_OPTIMIZER_ZERO_GRAD:
+    case VOLT_HOOK_CONFIGURE_GRADIENT_CLIPPING:
+    case VOLT_HOOK_BACKWARD:
       on_step = true;
       on_epoch = false;
       return true;

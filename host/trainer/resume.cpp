@@ -37,6 +37,7 @@ std::optional<CheckpointFile> Trainer::read_ckpt_path(const std::optional<std::s
 }
 
 void Trainer::restore_weights(const CheckpointFile& ckpt) {
+  call_load_checkpoint(ckpt, false);  // Lightning: the module's on_load_checkpoint, then its weights
   ModuleRef module(c_.module.get());
   NamedTensors live = module.named_parameters();
   for (auto& b : module.named_buffers()) live.push_back(std::move(b));
@@ -93,6 +94,7 @@ std::string saved_optimizer_hint(const c10::IValue& state) {
 }  // namespace
 
 void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
+  call_load_checkpoint(ckpt, true);  // Lightning: before the callbacks' own state
   const c10::IValue* saved = ckpt.find("callbacks");
   if (saved == nullptr || !saved->isGenericDict()) return;
   const auto& states = saved->toGenericDict();

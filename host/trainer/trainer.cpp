@@ -309,8 +309,7 @@ void Trainer::fetch_batch(int32_t split, int64_t epoch, int64_t index, HostBatch
       throw Error(e.code(), c_.data.label() + ": get_batch: " + e.what());
     }
   }
-  c_.strategy.check(c_.strategy->batch_to_device(c_.strategy.get(), out.data(), out.size()),
-                    "batch_to_device");
+  transfer_batch(out);
   c_.precision.check(c_.precision->convert_input(c_.precision.get(), out.data(), out.size()),
                      "convert_input");
   current_batch_size_ = out.batch_size();
@@ -353,6 +352,7 @@ void Trainer::setup(int32_t stage) {
   auto data_setup = c_.data->setup;
   if (data_setup != nullptr) c_.data.check(data_setup(c_.data.get(), stage), "setup");
   call_hook(VOLT_HOOK_SETUP);
+  call_module_hook(VOLT_HOOK_CONFIGURE_MODEL, {});
   c_.strategy.check(c_.strategy->setup_module(c_.strategy.get(), c_.module.get()), "setup_module");
   c_.precision.check(c_.precision->convert_module(c_.precision.get(), c_.module.get()),
                      "convert_module");

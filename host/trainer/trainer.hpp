@@ -11,6 +11,7 @@
 #include "trainer/trainer_options.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -158,7 +159,26 @@ class Trainer : public TrainerServices {
   // What follows on_train_epoch_end: epoch metrics, epoch schedulers, epoch completed.
   void finish_training_epoch(bool restarting);
   void optimizer_step(OptimizerSlot& slot);
-  void clip_gradients(volt_optimizer* optimizer);
+  void clip_gradients(volt_optimizer* optimizer, double clip_val, const std::string& algorithm);
+  // --- the steps a module may replace (module_steps.cpp, ABI 1.10) ---
+  // The module claims `hook` through implements_hook (never when that is NULL).
+  bool module_replaces(int32_t hook) const;
+  // A module-only hook, with hook_ set for self.log's rules while it runs.
+  void call_module_hook(int32_t hook, volt_hook_args args);
+  // The module's hook in place of `default_step`, which it may run through args.run_default.
+  void call_replacing_hook(int32_t hook, volt_hook_args args,
+                           const std::function<void()>& default_step);
+  void zero_grad(size_t optimizer_idx, int64_t batch_idx);       // optimizer_zero_grad
+  void step_optimizer(size_t optimizer_idx, int64_t batch_idx);  // optimizer_step
+  void configure_gradient_clipping(size_t optimizer_idx);
+  // on_before_batch_transfer, transfer_batch_to_device (the strategy's batch_to_device by
+  // default), on_after_batch_transfer.
+  void transfer_batch(HostBatch& batch);
+  // --- checkpoint hooks (checkpoint_hooks.cpp, ABI 1.10) ---
+  // The keys the callbacks' and then the module's on_save_checkpoint add to `checkpoint`.
+  void add_checkpoint_keys(c10::impl::GenericDict& checkpoint, bool weights_only);
+  // on_load_checkpoint of the module or of the callbacks, with the whole checkpoint.
+  void call_load_checkpoint(const CheckpointFile& ckpt, bool callbacks);
   // Lightning steps ReduceLROnPlateau (schedulers with a monitor) apart from the others.
   enum class SchedulerKind { NonPlateau, Plateau };
   void step_schedulers(int32_t interval, SchedulerKind kind);

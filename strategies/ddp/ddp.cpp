@@ -47,7 +47,7 @@ class Ddp : public distributed::DataParallelStrategy {
 
   void backward(ModuleRef module, const torch::Tensor& loss, bool sync) override {
     if (group() == nullptr) {
-      loss.backward();
+      module.backward(loss);
       return;
     }
     // Built at the first backward: the precision plugin converts the module after setup_module.
@@ -58,7 +58,7 @@ class Ddp : public distributed::DataParallelStrategy {
                std::to_string(reducer_->bytes_per_step()) + " bytes all-reduced per step");
     }
     reducer_->prepare(sync);
-    loss.backward();
+    module.backward(loss);
     reducer_->finish();
   }
 

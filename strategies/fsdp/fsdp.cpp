@@ -93,11 +93,11 @@ class Fsdp : public distributed::DataParallelStrategy {
     if (sharding_ == fsdp::Sharding::FullShard) model_->use_master();
   }
 
-  void backward(ModuleRef /*module*/, const torch::Tensor& loss, bool sync) override {
+  void backward(ModuleRef module, const torch::Tensor& loss, bool sync) override {
     // Accumulation steps keep full local gradients and communicate nothing; otherwise each
     // unit's all-reduce starts from inside backward once its gradients are final.
     if (sync && overlap_) model().arm_reduction();
-    loss.backward();
+    module.backward(loss);
     if (!sync) return;
     model().reduce_gradients();
     if (!reported_overlap_) {

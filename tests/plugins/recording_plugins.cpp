@@ -20,6 +20,10 @@
 //                       hook did not run). With `params_path`, on_fit_start also writes
 //                       the module's parameters there, one per line: the name, then every
 //                       value (flattened) with %a.
+//   override_module     overrides one of the trainer steps a module may replace
+//                       (override_module.hpp).
+#include "override_module.hpp"
+
 #include <volt/sdk.hpp>
 
 #include <csignal>
@@ -144,6 +148,41 @@ class RecordingModule : public LightningModule {
     return linear_->forward(batch.at(0));
   }
   void on_exception(const std::string&) override { record("on_exception"); }
+  // ABI 1.10's module hooks, each doing what the trainer would do without them.
+  void configure_model() override { record("configure_model"); }
+  Batch on_before_batch_transfer(Batch batch, int32_t) override {
+    record("on_before_batch_transfer");
+    return batch;
+  }
+  Batch transfer_batch_to_device(Batch batch, const torch::Device& device, int32_t idx) override {
+    record("transfer_batch_to_device");
+    return LightningModule::transfer_batch_to_device(std::move(batch), device, idx);
+  }
+  Batch on_after_batch_transfer(Batch batch, int32_t) override {
+    record("on_after_batch_transfer");
+    return batch;
+  }
+  // Recorded when it returns, as Lightning's test records it (the step runs inside).
+  void optimizer_step(int64_t, int64_t, torch::optim::Optimizer&,
+                      const std::function<void()>& step) override {
+    step();
+    record("optimizer_step");
+  }
+  void optimizer_zero_grad(int64_t epoch, int64_t batch_idx, torch::optim::Optimizer& o) override {
+    record("optimizer_zero_grad");
+    LightningModule::optimizer_zero_grad(epoch, batch_idx, o);
+  }
+  void configure_gradient_clipping(torch::optim::Optimizer& o, std::optional<double> val,
+                                   std::optional<std::string> algorithm) override {
+    record("configure_gradient_clipping");
+    clip_gradients(o, val, algorithm);
+  }
+  void backward(const torch::Tensor& loss) override {
+    record("backward");
+    loss.backward();
+  }
+  void on_save_checkpoint(CheckpointDict&) override { record("on_save_checkpoint"); }
+  void on_load_checkpoint(const CheckpointDict&) override { record("on_load_checkpoint"); }
 
  private:
   void record(const char* hook) { append_line(path_, hook); }
@@ -248,6 +287,8 @@ class RecordingCallback : public Callback {
   void on_before_optimizer_step(int32_t) override { record("on_before_optimizer_step"); }
   void on_before_zero_grad(int32_t) override { record("on_before_zero_grad"); }
   void on_exception(const std::string&) override { record("on_exception"); }
+  void on_save_checkpoint(CheckpointDict&) override { record("on_save_checkpoint"); }
+  void on_load_checkpoint(const CheckpointDict&) override { record("on_load_checkpoint"); }
 
  protected:
   void record(const char* hook) { append_line(path_, prefix_ + hook); }
@@ -453,4 +494,4 @@ VOLT_PLUGINS(volt::test_plugins::FailingLogger, volt::test_plugins::RecordingMod
              volt::test_plugins::RecordingMonitor, volt::test_plugins::LossRecorder,
              volt::test_plugins::RankStopper, volt::test_plugins::DtypeProbe,
              volt::test_plugins::ThreadProbe, volt::test_plugins::CollectivesProbe,
-             volt::test_plugins::LoneRanksStrategy)
+             volt::test_plugins::LoneRanksStrategy, volt::test_plugins::OverrideModule)

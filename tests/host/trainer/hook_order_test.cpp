@@ -11,11 +11,10 @@
 //    flat hook sequence this is the same order: training_step is recorded before
 //    on_before_zero_grad in both (Lightning runs zero_grad and backward inside the optimizer
 //    closure after training_step returned; Volt runs them after training_step directly).
+//  - optimizer_step records when it returns, as in Lightning (the step runs inside it).
 //  - Not in Volt: configure_callbacks, prepare_data and the *_dataloader hooks on the module,
-//    configure_model, on_before/after_batch_transfer, transfer_batch_to_device,
-//    optimizer_step / optimizer_zero_grad / configure_gradient_clipping / clip_gradients /
-//    backward / lr_scheduler_step as overridable module hooks, on_save_checkpoint /
-//    state_dict, the model.train(False) call record.
+//    clip_gradients and lr_scheduler_step as recorded hooks, Callback.state_dict, the
+//    model.train(False) call record.
 #include "support/subprocess.hpp"
 #include "support/trainer_harness.hpp"
 
@@ -93,6 +92,7 @@ class Expected {
     both("on_validation_start");
     both("on_validation_epoch_start");
     for (int64_t i = 0; i < batches; ++i) {
+      transfer();
       both("on_validation_batch_start");
       add("validation_step");
       both("on_validation_batch_end");
@@ -105,14 +105,34 @@ class Expected {
 
   // One automatic-optimization training batch (Lightning's _auto_train_batch).
   Expected& train_batch(bool zero_grad, bool optimizer_step) {
+    transfer();
     both("on_train_batch_start");
     add("training_step");
-    if (zero_grad) both("on_before_zero_grad");
+    if (zero_grad) both("on_before_zero_grad").add("optimizer_zero_grad");
     both("on_before_backward");
+    add("backward");
     both("on_after_backward");
-    if (optimizer_step) both("on_before_optimizer_step");
+    if (optimizer_step) {
+      both("on_before_optimizer_step");
+      add("configure_gradient_clipping");
+      add("optimizer_step");
+    }
     both("on_train_batch_end");
     return *this;
+  }
+  // Lightning's _apply_batch_transfer_handler, before every batch's start hooks.
+  Expected& transfer() {
+    return add("on_before_batch_transfer").add("transfer_batch_to_device").add("on_after_batch_transfer");
+  }
+  // setup, then configure_model (module only).
+  Expected& setup() {
+    both("setup");
+    return add("configure_model");
+  }
+  // The default ModelCheckpoint's save after on_train_epoch_end: callbacks, then the module.
+  Expected& save_checkpoint() {
+    callbacks_only("on_save_checkpoint");
+    return add("on_save_checkpoint");
   }
 
   const Hooks& hooks() const { return hooks_; }
@@ -144,7 +164,7 @@ void check_sequence(const Hooks& actual, const Hooks& expected) {
 // Lightning's order for the fit in test_trainer_model_hook_system_fit, restricted to Volt's hooks.
 Hooks lightning_fit_order(bool with_monitor) {
   Expected e(with_monitor);
-  e.both("setup");
+  e.setup();
   e.add("configure_optimizers");
   e.both("on_fit_start");
   // sanity check: 2 validation batches
@@ -158,6 +178,7 @@ Hooks lightning_fit_order(bool with_monitor) {
   e.train_batch(true, true);
   e.validation(2, true);  // end of the epoch: validation runs before on_train_epoch_end
   e.both("on_train_epoch_end");
+  e.save_checkpoint();
   e.both("on_train_end");
   e.both("on_fit_end");
   e.both("teardown");
@@ -190,7 +211,7 @@ TEST_CASE("with accumulate_grad_batches=2, zero_grad starts a window and the opt
   o.accumulate = 2;
   Hooks actual = run_recorded_fit(o);
   Expected e(false);
-  e.both("setup");
+  e.setup();
   e.add("configure_optimizers");
   e.both("on_fit_start");
   e.both("on_train_start");
@@ -199,6 +220,7 @@ TEST_CASE("with accumulate_grad_batches=2, zero_grad starts a window and the opt
   e.train_batch(/*zero_grad=*/false, /*optimizer_step=*/true);
   e.train_batch(/*zero_grad=*/true, /*optimizer_step=*/true);  // last batch of the epoch
   e.both("on_train_epoch_end");
+  e.save_checkpoint();
   e.both("on_train_end");
   e.both("on_fit_end");
   e.both("teardown");
@@ -213,7 +235,7 @@ TEST_CASE("num_sanity_val_steps limits the sanity check, 0 skips it", "[trainer]
     o.sanity_steps = 1;
     Hooks actual = run_recorded_fit(o);
     Expected e(false);
-    e.both("setup");
+    e.setup();
     e.add("configure_optimizers");
     e.both("on_fit_start");
     e.callbacks_only("on_sanity_check_start");
@@ -224,6 +246,7 @@ TEST_CASE("num_sanity_val_steps limits the sanity check, 0 skips it", "[trainer]
     e.train_batch(true, true);
     e.validation(3, true);
     e.both("on_train_epoch_end");
+    e.save_checkpoint();
     e.both("on_train_end");
     e.both("on_fit_end");
     e.both("teardown");
@@ -255,9 +278,13 @@ TEST_CASE("test and predict call the module's mode switches in Lightning's order
   INFO(r.out + r.err);
   REQUIRE(r.exit_code == 0);
   Hooks expected = stage == "test"
-                       ? Hooks{"setup", "on_test_model_eval", "on_test_start", "test_step",
-                               "on_test_end", "on_test_model_train", "teardown"}
-                       : Hooks{"setup", "on_predict_model_eval", "on_predict_batch_start",
+                       ? Hooks{"setup", "configure_model", "on_test_model_eval", "on_test_start",
+                               "on_before_batch_transfer", "transfer_batch_to_device",
+                               "on_after_batch_transfer", "test_step", "on_test_end",
+                               "on_test_model_train", "teardown"}
+                       : Hooks{"setup", "configure_model", "on_predict_model_eval",
+                               "on_before_batch_transfer", "transfer_batch_to_device",
+                               "on_after_batch_transfer", "on_predict_batch_start",
                                "predict_step", "on_predict_batch_end", "teardown"};
   check_sequence(read_lines(log), expected);
 }

@@ -47,7 +47,7 @@
  *    and a newer plugin on an older host (its newer fields are simply not read).
  */
 #define VOLT_ABI_MAJOR 1
-#define VOLT_ABI_MINOR 9
+#define VOLT_ABI_MINOR 10
 
 /* Version of the SDK package itself (headers, C++ layer, CMake helpers). */
 #define VOLT_SDK_VERSION "0.1.0"

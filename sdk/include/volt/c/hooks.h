@@ -9,6 +9,7 @@
 #define VOLT_C_HOOKS_H
 
 #include "abi.h"
+#include "state.h"
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -65,6 +66,48 @@ enum {
   VOLT_HOOK_ON_TEST_MODEL_TRAIN = 38,
   VOLT_HOOK_ON_PREDICT_MODEL_EVAL = 39,
   VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD = 40,
+  /* --- since ABI 1.10 ---
+   * Checkpoint hooks of modules and callbacks (Lightning's on_save_checkpoint /
+   * on_load_checkpoint). SAVE: each time a checkpoint dict is made, on every rank (callbacks
+   * first, then the module). The plugin may write one JSON object to args->checkpoint_out
+   * (volt/c/state.h); its keys are added to the top level of the checkpoint, and a key the
+   * checkpoint has already is an error naming the plugin and the key. LOAD: the module's
+   * before its weights are loaded (every stage given a ckpt_path), the callbacks' before their
+   * own state when fit resumes; args->checkpoint is the whole checkpoint dict, read-only. */
+  VOLT_HOOK_ON_SAVE_CHECKPOINT = 41,
+  VOLT_HOOK_ON_LOAD_CHECKPOINT = 42,
+  /* Module only: after setup and before the strategy sets the module up, in every stage
+   * (Lightning's configure_model: the place to build layers late; it must tolerate being
+   * called again). */
+  VOLT_HOOK_CONFIGURE_MODEL = 43,
+  /* Module only. Each replaces one step of the trainer, so the host calls it only when the
+   * module's implements_hook answers true for it (never when implements_hook is NULL), and
+   * the module asks for the trainer's own step through args->run_default:
+   *  - OPTIMIZER_STEP (optimizer_idx, batch_idx): the step of one optimizer, after backward.
+   *    run_default runs the trainer's: the precision plugin's unscale and skip test,
+   *    on_before_optimizer_step, gradient clipping, the strategy's step. A hook that does not
+   *    call it skips the step (global_step does not advance). At most once per call.
+   *  - OPTIMIZER_ZERO_GRAD (optimizer_idx, batch_idx): run_default = zero_grad(set_to_none).
+   *  - CONFIGURE_GRADIENT_CLIPPING (optimizer_idx; gradient_clip_val and _algorithm are the
+   *    trainer's options): args->clip_gradients clips this optimizer's gradients with the
+   *    values it is given (Lightning's clip_gradients, through the strategy); the trainer
+   *    does not clip on its own.
+   *  - BACKWARD (loss, already scaled by the precision plugin): called by the strategy's
+   *    backward in place of loss.backward() (the SDK's strategies do it through
+   *    volt::ModuleRef::backward); run_default = loss.backward().
+   *  - TRANSFER_BATCH_TO_DEVICE (batch, dataloader_idx, device): in place of the strategy's
+   *    batch_to_device, which run_default performs; the result goes through
+   *    args->replace_batch. */
+  VOLT_HOOK_OPTIMIZER_STEP = 44,
+  VOLT_HOOK_OPTIMIZER_ZERO_GRAD = 45,
+  VOLT_HOOK_CONFIGURE_GRADIENT_CLIPPING = 46,
+  VOLT_HOOK_BACKWARD = 47,
+  VOLT_HOOK_TRANSFER_BATCH_TO_DEVICE = 48,
+  /* Module only, around TRANSFER_BATCH_TO_DEVICE for every batch of every loop (batch,
+   * dataloader_idx; device on the second): the hook may change the batch through
+   * args->replace_batch (any number of tensors). */
+  VOLT_HOOK_ON_BEFORE_BATCH_TRANSFER = 49,
+  VOLT_HOOK_ON_AFTER_BATCH_TRANSFER = 50,
   /* Hooks that are not callbacks but are reported to the trainer's state (for self.log rules). */
   VOLT_HOOK_TRAINING_STEP = 64,
   VOLT_HOOK_VALIDATION_STEP = 65,
@@ -88,10 +131,24 @@ typedef struct volt_hook_args {
   int32_t optimizer_idx;         /* on_before_optimizer_step / on_before_zero_grad */
   const char* message;           /* on_exception: the error text */
   struct volt_module* module;    /* the LightningModule being run */
+  /* --- since ABI 1.10: the hooks named beside each field (see the ids above) --- */
+  const volt_state_sink* checkpoint_out;  /* on_save_checkpoint */
+  const volt_state_view* checkpoint;      /* on_load_checkpoint */
+  /* The trainer's step that a replacing hook stands for; call with default_ctx. */
+  void* default_ctx;
+  volt_error* (*run_default)(void* default_ctx);
+  /* configure_gradient_clipping: clips this optimizer's gradients to clip_val with
+   * algorithm "norm" (L2 norm) or "value"; a clip_val <= 0 does nothing. */
+  volt_error* (*clip_gradients)(void* default_ctx, double clip_val, const char* algorithm);
+  double gradient_clip_val;             /* the trainer's option; NaN when it has none */
+  const char* gradient_clip_algorithm;  /* "norm" or "value" */
+  /* Batch transfer hooks: the batch becomes `tensors` (borrowed; the host retains them). */
+  volt_error* (*replace_batch)(void* default_ctx, volt_tensor* const* tensors, size_t count);
+  const char* device;                   /* the device batches go to ("cpu", "cuda:0") */
 } volt_hook_args;
 /* The struct_size of a volt_hook_args of this ABI version: whoever fills one sets struct_size to
  * it, never to sizeof (trailing padding would cover a field appended later). */
-#define VOLT_HOOK_ARGS_SIZE VOLT_STRUCT_SIZE(volt_hook_args, module)
+#define VOLT_HOOK_ARGS_SIZE VOLT_STRUCT_SIZE(volt_hook_args, device)
 
 #ifdef __cplusplus
 }

@@ -62,6 +62,12 @@ class Callback : public RunServices {
   virtual void on_before_optimizer_step(int32_t /*optimizer_idx*/) {}
   virtual void on_before_zero_grad(int32_t /*optimizer_idx*/) {}
   virtual void on_exception(const std::string& /*message*/) {}
+  // Keys put into `checkpoint` are added to the top level of the checkpoint being saved, as
+  // in Lightning (a key Volt writes itself is refused); the callback's own state goes
+  // through state_dict(). Every rank, also when this callback's hook is saving.
+  virtual void on_save_checkpoint(CheckpointDict& /*checkpoint*/) {}
+  // The whole checkpoint a fit resumes from, before this callback's state is loaded.
+  virtual void on_load_checkpoint(const CheckpointDict& /*checkpoint*/) {}
 
   ModuleRef module() const { return module_; }
 

@@ -74,7 +74,9 @@ class HookSet {
   X(VOLT_HOOK_ON_AFTER_BACKWARD, on_after_backward)                   \
   X(VOLT_HOOK_ON_BEFORE_OPTIMIZER_STEP, on_before_optimizer_step)     \
   X(VOLT_HOOK_ON_BEFORE_ZERO_GRAD, on_before_zero_grad)               \
-  X(VOLT_HOOK_ON_EXCEPTION, on_exception)
+  X(VOLT_HOOK_ON_EXCEPTION, on_exception)                             \
+  X(VOLT_HOOK_ON_SAVE_CHECKPOINT, on_save_checkpoint)                 \
+  X(VOLT_HOOK_ON_LOAD_CHECKPOINT, on_load_checkpoint)
 
 #define VOLT_DETAIL_CALLBACK_HOOKS(X)                         \
   X(VOLT_HOOK_ON_SANITY_CHECK_START, on_sanity_check_start)   \
@@ -87,6 +89,19 @@ class HookSet {
   X(VOLT_HOOK_ON_TEST_MODEL_EVAL, on_test_model_eval)         \
   X(VOLT_HOOK_ON_TEST_MODEL_TRAIN, on_test_model_train)       \
   X(VOLT_HOOK_ON_PREDICT_MODEL_EVAL, on_predict_model_eval)
+
+// Module-only hooks whose base implementations do nothing (configure_model, the batch
+// hooks) or do what the trainer would (the replacing hooks of volt/c/hooks.h): implemented
+// only when the class overrides them, so the host keeps its own step otherwise.
+#define VOLT_DETAIL_MODULE_HOOKS(X)                                         \
+  X(VOLT_HOOK_CONFIGURE_MODEL, configure_model)                             \
+  X(VOLT_HOOK_OPTIMIZER_STEP, optimizer_step)                               \
+  X(VOLT_HOOK_OPTIMIZER_ZERO_GRAD, optimizer_zero_grad)                     \
+  X(VOLT_HOOK_CONFIGURE_GRADIENT_CLIPPING, configure_gradient_clipping)     \
+  X(VOLT_HOOK_BACKWARD, backward)                                           \
+  X(VOLT_HOOK_TRANSFER_BATCH_TO_DEVICE, transfer_batch_to_device)           \
+  X(VOLT_HOOK_ON_BEFORE_BATCH_TRANSFER, on_before_batch_transfer)           \
+  X(VOLT_HOOK_ON_AFTER_BATCH_TRANSFER, on_after_batch_transfer)
 
 // overrides_<name><T, Base>: false when &T::name is Base's own member, true otherwise (an
 // override, an overload, or a member T does not let us name).
@@ -101,6 +116,7 @@ class HookSet {
 VOLT_DETAIL_SHARED_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
 VOLT_DETAIL_CALLBACK_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
 VOLT_DETAIL_MODULE_SWITCH_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
+VOLT_DETAIL_MODULE_HOOKS(VOLT_DETAIL_OVERRIDE_TRAIT)
 VOLT_DETAIL_OVERRIDE_TRAIT(VOLT_HOOK_SETUP, setup)
 
 #undef VOLT_DETAIL_OVERRIDE_TRAIT
@@ -123,6 +139,7 @@ constexpr HookSet overridden_hooks() {
     s.set(VOLT_HOOK_ON_VALIDATION_MODEL_TRAIN, true);
     s.set(VOLT_HOOK_ON_VALIDATION_MODEL_ZERO_GRAD, true);
     VOLT_DETAIL_MODULE_SWITCH_HOOKS(VOLT_DETAIL_HOOK)
+    VOLT_DETAIL_MODULE_HOOKS(VOLT_DETAIL_HOOK)
   }
 #undef VOLT_DETAIL_HOOK
   return s;
@@ -131,5 +148,6 @@ constexpr HookSet overridden_hooks() {
 #undef VOLT_DETAIL_SHARED_HOOKS
 #undef VOLT_DETAIL_CALLBACK_HOOKS
 #undef VOLT_DETAIL_MODULE_SWITCH_HOOKS
+#undef VOLT_DETAIL_MODULE_HOOKS
 
 }  // namespace volt::detail

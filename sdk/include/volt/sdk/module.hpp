@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,12 +133,90 @@ class LightningModule : public torch::nn::Module, public RunServices {
   }
   virtual void on_exception(const std::string& /*message*/) {}
 
+  // --- checkpoints (Lightning's on_save_checkpoint / on_load_checkpoint) ---
+  // Keys put into `checkpoint` are added to the top level of the checkpoint being saved
+  // (a key Volt writes itself is refused). Every rank.
+  virtual void on_save_checkpoint(CheckpointDict& /*checkpoint*/) {}
+  // The whole checkpoint (state_dict, loops, the keys added above...), before its weights load.
+  virtual void on_load_checkpoint(const CheckpointDict& /*checkpoint*/) {}
+
+  // Lightning's configure_model: after setup, before the strategy sets the module up, in
+  // every stage; build layers here that should not exist before (check that they do not yet).
+  virtual void configure_model() {}
+
+  // --- steps of the trainer a module may replace (called only when overridden) ---
+  // One optimizer's step after backward. `step()` runs the trainer's (the precision plugin,
+  // on_before_optimizer_step, gradient clipping, the strategy's step); not calling it skips
+  // the step. Unlike Lightning's closure, training_step and backward have run already.
+  virtual void optimizer_step(int64_t /*epoch*/, int64_t /*batch_idx*/,
+                              torch::optim::Optimizer& /*optimizer*/,
+                              const std::function<void()>& step) {
+    step();
+  }
+  // Clears the gradients before an accumulation window; the default sets them to none.
+  virtual void optimizer_zero_grad(int64_t /*epoch*/, int64_t /*batch_idx*/,
+                                   torch::optim::Optimizer& optimizer) {
+    for (auto& group : optimizer.param_groups())
+      for (auto& p : group.params()) p.mutable_grad() = torch::Tensor();
+  }
+  // Clipping of one optimizer's gradients, given the trainer's gradient_clip_val and
+  // gradient_clip_algorithm (empty when unset); the default clips with them.
+  virtual void configure_gradient_clipping(torch::optim::Optimizer& optimizer,
+                                           std::optional<double> gradient_clip_val,
+                                           std::optional<std::string> gradient_clip_algorithm) {
+    clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm);
+  }
+  // Lightning's clip_gradients, only from configure_gradient_clipping: clips by the L2 norm
+  // ("norm", the default) or by value, through the strategy (sharded gradients included).
+  void clip_gradients(torch::optim::Optimizer& optimizer, std::optional<double> clip_val,
+                      std::optional<std::string> algorithm = std::nullopt);
+  // loss.backward(), called by the strategy (the loss is already scaled for 16-mixed).
+  virtual void backward(const torch::Tensor& loss) { loss.backward(); }
+  // Every batch of every loop goes through these three, in this order (Lightning's batch
+  // transfer hooks); each returns the batch to use from then on.
+  virtual Batch on_before_batch_transfer(Batch batch, int32_t /*dataloader_idx*/) { return batch; }
+  virtual Batch transfer_batch_to_device(Batch batch, const torch::Device& device,
+                                         int32_t /*dataloader_idx*/) {
+    for (auto& t : batch) t = t.to(device);
+    return batch;
+  }
+  virtual Batch on_after_batch_transfer(Batch batch, int32_t /*dataloader_idx*/) { return batch; }
+
+  // Lightning's self.optimizers(): those configure_optimizers returned, in order.
+  const std::vector<std::shared_ptr<torch::optim::Optimizer>>& optimizers() const {
+    return optimizers_;
+  }
+
   // --- hyper-parameters (Lightning's save_hyperparameters) ---
   void save_hyperparameters(nlohmann::json hparams) { hparams_ = std::move(hparams); }
   const nlohmann::json& hparams() const { return hparams_; }
 
+  // Set by the export layer (module_adapter.hpp, hook_dispatch.hpp).
+  void set_optimizers(std::vector<std::shared_ptr<torch::optim::Optimizer>> o) {
+    optimizers_ = std::move(o);
+  }
+  using ClipFunction = std::function<void(double clip_val, const std::string& algorithm)>;
+  void set_clip_function(const ClipFunction* f) { clip_ = f; }
+
  private:
   nlohmann::json hparams_ = nlohmann::json::object();
+  std::vector<std::shared_ptr<torch::optim::Optimizer>> optimizers_;
+  const ClipFunction* clip_ = nullptr;  // during configure_gradient_clipping only
 };
+
+inline void LightningModule::clip_gradients(torch::optim::Optimizer& /*optimizer*/,
+                                            std::optional<double> clip_val,
+                                            std::optional<std::string> algorithm) {
+  // The host clips the optimizer whose hook is running: `optimizer` names it, as in Lightning.
+  if (clip_ == nullptr)
+    throw Error(VOLT_ERROR_FAILED_PRECONDITION,
+                "clip_gradients is only available inside configure_gradient_clipping");
+  if (!clip_val || *clip_val <= 0) return;
+  std::string algo = algorithm.value_or("norm");
+  if (algo != "norm" && algo != "value")
+    throw Error(VOLT_ERROR_INVALID_ARGUMENT,
+                "clip_gradients: gradient_clip_algorithm '" + algo + "' is not 'norm' or 'value'");
+  (*clip_)(*clip_val, algo);
+}
 
 }  // namespace volt

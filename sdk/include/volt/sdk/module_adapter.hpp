@@ -66,7 +66,14 @@ struct ModuleAdapter {
       });
     };
     table.configure_optimizers = [](volt_module* self, const volt_optimizer_sink* sink) {
-      return guard([&] { emit_optimizers(get(self).module->configure_optimizers(), sink); });
+      return guard([&] {
+        LightningModule& m = *get(self).module;
+        Optimizers configured = m.configure_optimizers();
+        std::vector<std::shared_ptr<torch::optim::Optimizer>> list;
+        for (const auto& e : configured.entries()) list.push_back(e.optimizer);
+        m.set_optimizers(std::move(list));
+        emit_optimizers(configured, sink);
+      });
     };
     table.named_tensors = [](volt_module* self, int32_t which, volt_tensor_visitor visit,
                              void* ctx) {

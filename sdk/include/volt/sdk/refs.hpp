@@ -4,6 +4,7 @@
 
 #include <volt/sdk/types.hpp>
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,22 @@ class ModuleRef {
     detail::check(m_->to(m_, device.c_str(), code, bits), "module.to");
   }
   void train(bool mode = true) const { detail::check(m_->set_training(m_, mode), "module.train"); }
+  // loss.backward(), or the module's own backward hook when it has one (ABI 1.10): what a
+  // strategy's backward calls, so that a module overriding backward is honoured.
+  void backward(const torch::Tensor& loss) const {
+    bool own = m_ != nullptr && VOLT_HAS_FIELD(m_, volt_module, implements_hook) &&
+               m_->implements_hook != nullptr && m_->implements_hook(m_, VOLT_HOOK_BACKWARD);
+    if (!own) {
+      loss.backward();
+      return;
+    }
+    volt_hook_args a{};
+    a.struct_size = volt::abi_size(&a);
+    a.loss = borrow(loss);
+    a.module = m_;
+    a.gradient_clip_val = std::nan("");
+    detail::check(m_->on_hook(m_, VOLT_HOOK_BACKWARD, &a), "backward");
+  }
 
  private:
   NamedTensors named(int32_t which) const {

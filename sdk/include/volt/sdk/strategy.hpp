@@ -89,8 +89,10 @@ class Strategy : public PluginBase {
   virtual void setup_optimizer(OptimizerRef /*optimizer*/) {}
   // Moves the batch to the root device, in place.
   virtual void batch_to_device(Batch& batch) = 0;
-  virtual void backward(ModuleRef /*module*/, const torch::Tensor& loss, bool /*sync*/) {
-    loss.backward();
+  // The module's backward (ModuleRef::backward: loss.backward() unless the module overrides
+  // it); a strategy that overrides this calls module.backward(loss) too.
+  virtual void backward(ModuleRef module, const torch::Tensor& loss, bool /*sync*/) {
+    module.backward(loss);
   }
   virtual void optimizer_step(ModuleRef /*module*/, OptimizerRef optimizer) { optimizer.step(); }
   virtual torch::Tensor reduce(const torch::Tensor& t, Reduce /*op*/) { return t; }

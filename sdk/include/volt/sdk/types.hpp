@@ -25,6 +25,14 @@ inline const char* stage_name(Stage s) {
 // A batch: the tensors a datamodule produced for one step, in order (e.g. {x, y}).
 using Batch = std::vector<torch::Tensor>;
 
+// A checkpoint's top-level dict as on_save_checkpoint / on_load_checkpoint see it.
+using CheckpointDict = c10::Dict<std::string, c10::IValue>;
+// An empty one (c10 cannot default-construct a dict of IValues).
+inline CheckpointDict new_checkpoint_dict() {
+  return c10::impl::toTypedDict<std::string, c10::IValue>(
+      c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()));
+}
+
 enum class Reduce { Mean = VOLT_REDUCE_MEAN, Sum = VOLT_REDUCE_SUM, Max = VOLT_REDUCE_MAX,
                     Min = VOLT_REDUCE_MIN };
 
