@@ -1,6 +1,7 @@
 #include "commands/run_command.hpp"
 
 #include "commands/checkpoint_hparams.hpp"
+#include "commands/model_callbacks.hpp"
 
 #include "commands/plugin_loading.hpp"
 #include "config/config_error.hpp"
@@ -308,7 +309,12 @@ int run_command(const config::ParsedCommand& command, const RunOptions& options)
   if (resolved["logger"].is_array() && cluster.global_rank == 0)
     for (const auto& l : resolved["logger"])
       components.loggers.push_back(make<volt_logger>(registry, VOLT_KIND_LOGGER, l));
-  for (const auto& cb : resolved["callbacks"])
+  // Lightning's configure_callbacks: the module's callbacks replace configured ones of their id.
+  int32_t stage = command.subcommand == "validate" ? VOLT_STAGE_VALIDATE
+                  : command.subcommand == "test"   ? VOLT_STAGE_TEST
+                  : command.subcommand == "predict" ? VOLT_STAGE_PREDICT
+                                                    : VOLT_STAGE_FIT;
+  for (const auto& cb : with_model_callbacks(components.module, stage, resolved["callbacks"], lookup))
     components.callbacks.push_back(make<volt_callback>(registry, VOLT_KIND_CALLBACK, cb));
 
   TrainerOptions trainer_options = TrainerOptions::from_json(resolved["trainer"]);

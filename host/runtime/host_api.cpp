@@ -168,6 +168,16 @@ const char* progress_bar_metrics(const volt_host_context* ctx) {
   return text.c_str();
 }
 
+const char* callback_metrics_json(const volt_host_context* ctx) {
+  static std::string text;  // main thread only, valid until the next call
+  try {
+    text = ctx != nullptr && ctx->services != nullptr ? ctx->services->callback_metrics_json() : "{}";
+  } catch (...) {
+    text = "{}";
+  }
+  return text.c_str();
+}
+
 volt_error* rank_reduce(volt_host_context* ctx, volt_tensor* t, int32_t op, volt_tensor** out) {
   if (t == nullptr || out == nullptr) return error_new(VOLT_ERROR_INVALID_ARGUMENT, "reduce: NULL argument");
   return with_services(ctx, "reduce", [&](TrainerServices& s) { *out = s.rank_reduce(t, op); });
@@ -221,6 +231,7 @@ const volt_host_api* host_api() {
     a.optimizer_info = &optimizer_info;
     a.set_accumulate_grad_batches = &set_accumulate_grad_batches;
     a.progress_bar_metrics = &progress_bar_metrics;
+    a.callback_metrics_json = &callback_metrics_json;
     a.reduce = &rank_reduce;
     a.broadcast = &rank_broadcast;
     a.all_gather = &rank_all_gather;

@@ -26,6 +26,8 @@ class TrainerServices {
   virtual void set_accumulate_grad_batches(int64_t n) = 0;
   // Lightning's trainer.progress_bar_metrics as a JSON object.
   virtual std::string progress_bar_metrics_json() const = 0;
+  // Lightning's trainer.callback_metrics as a JSON object.
+  virtual std::string callback_metrics_json() const = 0;
   // Collectives across the ranks (host->reduce, broadcast, all_gather, barrier): borrowed
   // handles in, new references out. Throw volt::Error.
   virtual volt_tensor* rank_reduce(volt_tensor* t, int32_t op) = 0;

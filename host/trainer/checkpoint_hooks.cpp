@@ -55,12 +55,7 @@ void Trainer::add_checkpoint_keys(c10::impl::GenericDict& checkpoint, bool weigh
     merge_added_keys(checkpoint, added, label);
   };
   // Lightning: the callbacks' on_save_checkpoint (not for weights_only), then the module's.
-  struct Restore {
-    int32_t& hook;
-    int32_t previous;
-    ~Restore() { hook = previous; }
-  } restore{hook_, hook_};
-  hook_ = VOLT_HOOK_ON_SAVE_CHECKPOINT;
+  HookScope scope(hook_, VOLT_HOOK_ON_SAVE_CHECKPOINT);
   for (const OrderedCallback& cb : ordered_callbacks_) {
     if (weights_only || !cb.hooks.has(VOLT_HOOK_ON_SAVE_CHECKPOINT)) continue;
     collect(cb.instance->label(), [&](volt_hook_args& a) {
@@ -95,12 +90,7 @@ void Trainer::call_load_checkpoint(const CheckpointFile& ckpt, bool callbacks) {
   a.struct_size = volt::abi_size(&a);
   a.stage = stage_;
   a.module = c_.module.get();
-  struct Restore {
-    int32_t& hook;
-    int32_t previous;
-    ~Restore() { hook = previous; }
-  } restore{hook_, hook_};
-  hook_ = VOLT_HOOK_ON_LOAD_CHECKPOINT;
+  HookScope scope(hook_, VOLT_HOOK_ON_LOAD_CHECKPOINT);
   for (const OrderedCallback& cb : ordered_callbacks_) {
     if (!cb.hooks.has(VOLT_HOOK_ON_LOAD_CHECKPOINT)) continue;
     cb.instance->check((*cb.instance)->on_hook(cb.instance->get(), VOLT_HOOK_ON_LOAD_CHECKPOINT, &a),

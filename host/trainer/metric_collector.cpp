@@ -57,6 +57,8 @@ const char* hook_name(int32_t hook) {
     case VOLT_HOOK_TRANSFER_BATCH_TO_DEVICE: return "transfer_batch_to_device";
     case VOLT_HOOK_ON_BEFORE_BATCH_TRANSFER: return "on_before_batch_transfer";
     case VOLT_HOOK_ON_AFTER_BATCH_TRANSFER: return "on_after_batch_transfer";
+    case VOLT_HOOK_CONFIGURE_CALLBACKS: return "configure_callbacks";
+    case VOLT_HOOK_PREPARE_DATA: return "prepare_data";
     case VOLT_HOOK_TRAINING_STEP: return "training_step";
     case VOLT_HOOK_VALIDATION_STEP: return "validation_step";
     case VOLT_HOOK_TEST_STEP: return "test_step";

@@ -86,12 +86,7 @@ void Trainer::call_module_hook(int32_t hook, volt_hook_args args) {
   args.struct_size = volt::abi_size(&args);
   args.stage = stage_;
   args.module = c_.module.get();
-  struct Restore {
-    int32_t& hook;
-    int32_t previous;
-    ~Restore() { hook = previous; }
-  } restore{hook_, hook_};
-  hook_ = hook;
+  HookScope scope(hook_, hook);
   call_module(hook, args);
 }
 

@@ -117,6 +117,12 @@ std::string Trainer::progress_bar_metrics_json() const {
   return bar.dump();
 }
 
+std::string Trainer::callback_metrics_json() const {
+  nlohmann::json all = nlohmann::json::object();
+  for (const auto& [name, value] : metrics_.callback_metrics()) all[name] = value;
+  return all.dump();
+}
+
 std::string Trainer::precision_state_key() const {
   auto key = c_.precision->state_key;
   const char* text = key != nullptr ? key(c_.precision.get()) : nullptr;
@@ -349,6 +355,7 @@ void Trainer::setup(int32_t stage) {
   stage_ = stage;
   auto prepare = c_.data->prepare_data;
   if (prepare != nullptr) c_.data.check(prepare(c_.data.get()), "prepare_data");
+  call_module_hook(VOLT_HOOK_PREPARE_DATA, {});  // Lightning: the datamodule's, then the module's
   auto data_setup = c_.data->setup;
   if (data_setup != nullptr) c_.data.check(data_setup(c_.data.get(), stage), "setup");
   call_hook(VOLT_HOOK_SETUP);

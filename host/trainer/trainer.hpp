@@ -40,6 +40,20 @@ struct OptimizerSlot {
   std::string name;  // lr_scheduler_config name, "" when unnamed
 };
 
+// Sets the trainer's current hook (self.log's rules, trainer_state) for a scope, and puts the
+// previous one back also when the scope ends with an exception.
+class HookScope {
+ public:
+  HookScope(int32_t& current, int32_t hook) : current_(current), previous_(current) { current = hook; }
+  ~HookScope() { current_ = previous_; }
+  HookScope(const HookScope&) = delete;
+  HookScope& operator=(const HookScope&) = delete;
+
+ private:
+  int32_t& current_;
+  int32_t previous_;
+};
+
 class Trainer : public TrainerServices {
  public:
   // Seed first (seed_everything in trainer/seed.hpp), then create the components.
@@ -67,6 +81,7 @@ class Trainer : public TrainerServices {
   void fill_state(volt_trainer_state& out) const override;
   bool callback_metric(const std::string& name, double& out) const override;
   std::string progress_bar_metrics_json() const override;
+  std::string callback_metrics_json() const override;
   void request_stop(const std::string& reason) override;
   void save_checkpoint(const std::string& path, bool weights_only) override;
   size_t optimizer_count() const override { return optimizers_.size(); }

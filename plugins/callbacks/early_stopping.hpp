@@ -134,11 +134,14 @@ class EarlyStopping : public Callback {
     const std::string& monitor = logic_.config().monitor;
     std::optional<double> current = callback_metric(monitor);
     if (!current) {
-      // The current ABI cannot enumerate trainer.callback_metrics (see the report).
+      // Lightning's message, with the metrics a callback may monitor (ABI 1.10).
+      std::string available;
+      for (const auto& name : callback_metric_names())
+        available += (available.empty() ? " `" : "`, `") + name;
       std::string message = "Early stopping conditioned on metric `" + monitor +
                             "` which is not available. Pass in or modify your `EarlyStopping` "
-                            "callback (--callbacks.monitor) to use a metric the module logs with "
-                            "self.log (e.g. val_loss); this host cannot list the logged metrics.";
+                            "callback to use any of the following:" +
+                            (available.empty() ? std::string(" (none logged)") : available + "`");
       if (strict_) throw Error(VOLT_ERROR_NOT_FOUND, message);
       if (verbose_) log_warning(message);
       return;

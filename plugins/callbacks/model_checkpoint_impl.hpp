@@ -1,6 +1,8 @@
 // ModelCheckpoint's definitions (included by model_checkpoint.hpp).
 #pragma once
 
+#include <algorithm>
+
 namespace volt::callbacks {
 
 inline PluginInfo ModelCheckpoint::info() {
@@ -213,9 +215,17 @@ inline void ModelCheckpoint::save_top_k(const volt_trainer_state& s) {
   }
   std::optional<double> current = monitored(s);
   if (!current) {
+    // Lightning lists its monitor candidates: the callback metrics, then epoch and step.
+    std::string candidates;
+    std::vector<std::string> names = callback_metric_names();
+    for (const char* key : {"epoch", "step"})
+      if (std::find(names.begin(), names.end(), key) == names.end()) names.push_back(key);
+    for (const auto& name : names)
+      candidates += (candidates.empty() ? "" : ", ") + python_repr(name);
     std::string m = "`ModelCheckpoint(monitor=" + python_repr(*monitor_) +
-                    ")` could not find the monitored key in the returned metrics. HINT: Did you "
-                    "call `log(" + python_repr(*monitor_) + ", value)` in the `LightningModule`?";
+                    ")` could not find the monitored key in the returned metrics: [" + candidates +
+                    "]. HINT: Did you call `log(" + python_repr(*monitor_) +
+                    ", value)` in the `LightningModule`?";
     if (val_has_run_) throw Error(VOLT_ERROR_NOT_FOUND, m);
     if (!warned_missing_monitor_) log_warning(m);
     warned_missing_monitor_ = true;

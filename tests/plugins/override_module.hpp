@@ -15,6 +15,9 @@
 //                    "override_tensor" (arange(3) * steps); on_load_checkpoint appends
 //                    "loaded <override_steps> <epoch> <sum of override_tensor>" to log_path
 //   bad_key          on_save_checkpoint adds "epoch", which Volt writes itself
+//   with_callbacks   configure_callbacks asks for recording_callback (prefix "Model.",
+//                    log_path) and Lightning's ModelCheckpoint (dirpath "<log_path>.ckpts")
+//   unknown_callback configure_callbacks asks for a callback no plugin provides
 // Every mode appends "configure_model" to log_path each time that hook runs.
 #pragma once
 
@@ -33,7 +36,7 @@ class OverrideModule : public LightningModule {
               "mode": {"type": "string", "default": "plain",
                        "enum": ["plain", "skip_odd_steps", "warmup", "no_zero_grad", "clip_value",
                                 "double_backward", "scale_input", "lazy_layer", "save_keys",
-                                "bad_key"]},
+                                "bad_key", "with_callbacks", "unknown_callback"]},
               "log_path": {"type": "string", "default": ""},
               "in_features": {"type": "integer", "minimum": 1, "default": 8},
               "num_classes": {"type": "integer", "minimum": 2, "default": 3},
@@ -57,6 +60,12 @@ class OverrideModule : public LightningModule {
     return std::make_shared<torch::optim::SGD>(parameters(), torch::optim::SGDOptions(lr_));
   }
 
+  std::vector<CallbackSpec> configure_callbacks() override {
+    if (mode_ == "unknown_callback") return {{"no_such_callback", nlohmann::json::object()}};
+    if (mode_ != "with_callbacks") return {};
+    return {{"ModelCheckpoint", {{"dirpath", path_ + ".ckpts"}}},
+            {"recording_callback", {{"log_path", path_}, {"prefix", "Model."}}}};
+  }
   void configure_model() override {
     note("configure_model");
     if (!linear_) make_layer();

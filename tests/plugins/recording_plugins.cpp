@@ -150,6 +150,7 @@ class RecordingModule : public LightningModule {
   void on_exception(const std::string&) override { record("on_exception"); }
   // ABI 1.10's module hooks, each doing what the trainer would do without them.
   void configure_model() override { record("configure_model"); }
+  void prepare_data() override { record("prepare_data"); }
   Batch on_before_batch_transfer(Batch batch, int32_t) override {
     record("on_before_batch_transfer");
     return batch;

@@ -65,8 +65,25 @@ TEST_CASE("early_stopping: a missing monitored metric is an error naming it", "[
   ProcessResult r = volt(fit_args(tmp, {"--callbacks+=early_stopping", "--callbacks.monitor=val_los"}), tmp);
   INFO(describe(r));
   CHECK(r.exit_code != 0);
+  // Lightning's message, listing trainer.callback_metrics (Volt lists them by name).
   CHECK_THAT(r.out + r.err, Catch::Contains("Early stopping conditioned on metric `val_los` which is "
-                                            "not available"));
+                                            "not available. Pass in or modify your `EarlyStopping` "
+                                            "callback to use any of the following: `train_loss`, "
+                                            "`val_acc`, `val_loss`"));
+}
+
+TEST_CASE("model_checkpoint: a missing monitored metric is an error listing the candidates",
+          "[callbacks][e2e]") {
+  TempDir tmp("cb-e2e");
+  ProcessResult r = volt(fit_args(tmp, {"--callbacks+=model_checkpoint", "--callbacks.monitor=val_los"}), tmp);
+  INFO(describe(r));
+  CHECK(r.exit_code != 0);
+  // Lightning's _validate_monitor_key message: the callback metrics, then epoch and step.
+  CHECK_THAT(r.out + r.err,
+             Catch::Contains("`ModelCheckpoint(monitor='val_los')` could not find the monitored key "
+                             "in the returned metrics: ['train_loss', 'val_acc', 'val_loss', "
+                             "'epoch', 'step']. HINT: Did you call `log('val_los', value)` in the "
+                             "`LightningModule`?"));
 }
 
 TEST_CASE("timer stops the fit once the duration is used up", "[callbacks][e2e]") {

@@ -12,8 +12,8 @@
 //    on_before_zero_grad in both (Lightning runs zero_grad and backward inside the optimizer
 //    closure after training_step returned; Volt runs them after training_step directly).
 //  - optimizer_step records when it returns, as in Lightning (the step runs inside it).
-//  - Not in Volt: configure_callbacks, prepare_data and the *_dataloader hooks on the module,
-//    clip_gradients and lr_scheduler_step as recorded hooks, Callback.state_dict, the
+//  - Not compared: configure_callbacks (tests/host/commands/model_callbacks_test.cpp), and not
+//    in Volt: the *_dataloader hooks on the module, clip_gradients and lr_scheduler_step as recorded hooks, Callback.state_dict, the
 //    model.train(False) call record.
 #include "support/subprocess.hpp"
 #include "support/trainer_harness.hpp"
@@ -124,8 +124,9 @@ class Expected {
   Expected& transfer() {
     return add("on_before_batch_transfer").add("transfer_batch_to_device").add("on_after_batch_transfer");
   }
-  // setup, then configure_model (module only).
+  // prepare_data, setup, then configure_model (prepare_data and configure_model: module only).
   Expected& setup() {
+    add("prepare_data");
     both("setup");
     return add("configure_model");
   }
@@ -278,11 +279,11 @@ TEST_CASE("test and predict call the module's mode switches in Lightning's order
   INFO(r.out + r.err);
   REQUIRE(r.exit_code == 0);
   Hooks expected = stage == "test"
-                       ? Hooks{"setup", "configure_model", "on_test_model_eval", "on_test_start",
+                       ? Hooks{"prepare_data", "setup", "configure_model", "on_test_model_eval", "on_test_start",
                                "on_before_batch_transfer", "transfer_batch_to_device",
                                "on_after_batch_transfer", "test_step", "on_test_end",
                                "on_test_model_train", "teardown"}
-                       : Hooks{"setup", "configure_model", "on_predict_model_eval",
+                       : Hooks{"prepare_data", "setup", "configure_model", "on_predict_model_eval",
                                "on_before_batch_transfer", "transfer_batch_to_device",
                                "on_after_batch_transfer", "on_predict_batch_start",
                                "predict_step", "on_predict_batch_end", "teardown"};

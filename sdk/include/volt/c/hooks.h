@@ -108,6 +108,14 @@ enum {
    * args->replace_batch (any number of tensors). */
   VOLT_HOOK_ON_BEFORE_BATCH_TRANSFER = 49,
   VOLT_HOOK_ON_AFTER_BATCH_TRANSFER = 50,
+  /* Module only, once per command before any callback exists (Lightning's
+   * configure_callbacks): the module may write to args->callbacks_out a JSON array of
+   * {"id": plugin id or Lightning class name, "config": {...}}. Each replaces the configured
+   * callbacks of the same id, as Lightning's do; the others are added after them. */
+  VOLT_HOOK_CONFIGURE_CALLBACKS = 51,
+  /* Module only: Lightning's LightningModule.prepare_data, after the datamodule's, at the start
+   * of each stage, on every rank (docs/differences.md). */
+  VOLT_HOOK_PREPARE_DATA = 52,
   /* Hooks that are not callbacks but are reported to the trainer's state (for self.log rules). */
   VOLT_HOOK_TRAINING_STEP = 64,
   VOLT_HOOK_VALIDATION_STEP = 65,
@@ -145,10 +153,11 @@ typedef struct volt_hook_args {
   /* Batch transfer hooks: the batch becomes `tensors` (borrowed; the host retains them). */
   volt_error* (*replace_batch)(void* default_ctx, volt_tensor* const* tensors, size_t count);
   const char* device;                   /* the device batches go to ("cpu", "cuda:0") */
+  const volt_state_sink* callbacks_out; /* configure_callbacks (JSON only, no tensors) */
 } volt_hook_args;
 /* The struct_size of a volt_hook_args of this ABI version: whoever fills one sets struct_size to
  * it, never to sizeof (trailing padding would cover a field appended later). */
-#define VOLT_HOOK_ARGS_SIZE VOLT_STRUCT_SIZE(volt_hook_args, device)
+#define VOLT_HOOK_ARGS_SIZE VOLT_STRUCT_SIZE(volt_hook_args, callbacks_out)
 
 #ifdef __cplusplus
 }

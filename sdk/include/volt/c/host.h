@@ -186,10 +186,16 @@ typedef struct volt_host_api {
   volt_error* (*all_gather)(volt_host_context* ctx, volt_tensor* tensor, volt_tensor** out);
   /* Blocks until every rank called it with the same `name` (borrowed; for messages). */
   volt_error* (*barrier)(volt_host_context* ctx, const char* name);
+  /* --- since ABI 1.10 --- */
+  /* Lightning's trainer.callback_metrics (every metric a callback may monitor, with its latest
+   * value) as a JSON object of names to numbers (null for NaN and infinities), for messages
+   * that list what is available; "{}" outside a run. Valid until the next call of this
+   * function. [main-thread] */
+  const char* (*callback_metrics_json)(const volt_host_context* ctx);
 } volt_host_api;
 /* The struct_size of a volt_host_api of this ABI version: whoever fills one sets struct_size to
  * it, never to sizeof (trailing padding would cover a field appended later). */
-#define VOLT_HOST_API_SIZE VOLT_STRUCT_SIZE(volt_host_api, barrier)
+#define VOLT_HOST_API_SIZE VOLT_STRUCT_SIZE(volt_host_api, callback_metrics_json)
 
 #ifdef __cplusplus
 }

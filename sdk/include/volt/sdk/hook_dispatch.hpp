@@ -63,6 +63,7 @@ inline void dispatch_module_hook(LightningModule& m, int32_t hook, const volt_ho
   };
   switch (hook) {
     case VOLT_HOOK_CONFIGURE_MODEL: m.configure_model(); break;
+    case VOLT_HOOK_PREPARE_DATA: m.prepare_data(); break;
     case VOLT_HOOK_OPTIMIZER_STEP:
       m.optimizer_step(m.current_epoch(), a->batch_idx, optimizer_at(m, a->optimizer_idx),
                        [a] { run_default_step(a, "optimizer_step"); });
@@ -103,6 +104,14 @@ inline void dispatch_module_hook(LightningModule& m, int32_t hook, const volt_ho
       transfer([&](Batch b) { return m.on_after_batch_transfer(std::move(b), a->dataloader_idx); },
                "on_after_batch_transfer");
       break;
+    case VOLT_HOOK_CONFIGURE_CALLBACKS: {
+      if (!VOLT_HAS_FIELD(a, volt_hook_args, callbacks_out) || a->callbacks_out == nullptr) break;
+      nlohmann::json specs = nlohmann::json::array();
+      for (const auto& spec : m.configure_callbacks())
+        specs.push_back({{"id", spec.id}, {"config", spec.config}});
+      a->callbacks_out->structure(a->callbacks_out->ctx, specs.dump().c_str());
+      break;
+    }
     default: break;
   }
 }
@@ -206,7 +215,7 @@ void dispatch_hook(Target& t, int32_t hook, const volt_hook_args* a, BatchBuffer
       break;
     default:
       if constexpr (kIsModule) {
-        if (hook >= VOLT_HOOK_CONFIGURE_MODEL && hook <= VOLT_HOOK_ON_AFTER_BATCH_TRANSFER &&
+        if (hook >= VOLT_HOOK_CONFIGURE_MODEL && hook <= VOLT_HOOK_PREPARE_DATA &&
             VOLT_HAS_FIELD(a, volt_hook_args, device))
           dispatch_module_hook(t, hook, a, buffer);
       }

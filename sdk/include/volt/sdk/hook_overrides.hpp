@@ -101,7 +101,9 @@ class HookSet {
   X(VOLT_HOOK_BACKWARD, backward)                                           \
   X(VOLT_HOOK_TRANSFER_BATCH_TO_DEVICE, transfer_batch_to_device)           \
   X(VOLT_HOOK_ON_BEFORE_BATCH_TRANSFER, on_before_batch_transfer)           \
-  X(VOLT_HOOK_ON_AFTER_BATCH_TRANSFER, on_after_batch_transfer)
+  X(VOLT_HOOK_ON_AFTER_BATCH_TRANSFER, on_after_batch_transfer)             \
+  X(VOLT_HOOK_CONFIGURE_CALLBACKS, configure_callbacks)                     \
+  X(VOLT_HOOK_PREPARE_DATA, prepare_data)
 
 // overrides_<name><T, Base>: false when &T::name is Base's own member, true otherwise (an
 // override, an overload, or a member T does not let us name).

@@ -140,6 +140,17 @@ class LightningModule : public torch::nn::Module, public RunServices {
   // The whole checkpoint (state_dict, loops, the keys added above...), before its weights load.
   virtual void on_load_checkpoint(const CheckpointDict& /*checkpoint*/) {}
 
+  // Lightning's prepare_data (download, tokenize...): after the datamodule's, every rank.
+  virtual void prepare_data() {}
+
+  // Lightning's configure_callbacks: callbacks this module needs, each replacing the
+  // configured callbacks of the same id (a plugin id or Lightning's class name).
+  struct CallbackSpec {
+    std::string id;
+    nlohmann::json config = nlohmann::json::object();
+  };
+  virtual std::vector<CallbackSpec> configure_callbacks() { return {}; }
+
   // Lightning's configure_model: after setup, before the strategy sets the module up, in
   // every stage; build layers here that should not exist before (check that they do not yet).
   virtual void configure_model() {}

@@ -7,7 +7,10 @@
 
 #include <volt/sdk/types.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
+#include <vector>
 
 namespace volt {
 
@@ -42,6 +45,18 @@ class RunServices : public PluginBase {
   }
   void barrier(const std::string& name = "") const {
     detail::check(host_api("barrier").barrier(context(), name.c_str()));
+  }
+
+  // The names in Lightning's trainer.callback_metrics, for messages that list them; empty
+  // from a host older than ABI 1.10.
+  std::vector<std::string> callback_metric_names() const {
+    const volt_host_api& h = detail::host();
+    if (!VOLT_HAS_FIELD(&h, volt_host_api, callback_metrics_json) || context() == nullptr) return {};
+    nlohmann::json j = nlohmann::json::parse(h.callback_metrics_json(context()), nullptr, false);
+    std::vector<std::string> names;
+    if (j.is_object())
+      for (const auto& item : j.items()) names.push_back(item.key());
+    return names;
   }
 
  private:
