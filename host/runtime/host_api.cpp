@@ -157,25 +157,25 @@ volt_error* set_accumulate_grad_batches(volt_host_context* ctx, int64_t n) {
                        [&](TrainerServices& s) { s.set_accumulate_grad_batches(n); });
 }
 
-const char* progress_bar_metrics(const volt_host_context* ctx) {
-  static std::string text;  // main thread only, valid until the next call
+// A trainer's metrics as JSON for the host table's string getters; "{}" outside a run.
+template <class Get>
+const char* metrics_text(const volt_host_context* ctx, std::string& text, Get get) {
   try {
-    text = ctx != nullptr && ctx->services != nullptr ? ctx->services->progress_bar_metrics_json()
-                                                      : "{}";
+    text = ctx != nullptr && ctx->services != nullptr ? get(*ctx->services) : "{}";
   } catch (...) {
     text = "{}";
   }
   return text.c_str();
 }
 
+const char* progress_bar_metrics(const volt_host_context* ctx) {
+  static std::string text;  // main thread only, valid until the next call
+  return metrics_text(ctx, text, [](TrainerServices& s) { return s.progress_bar_metrics_json(); });
+}
+
 const char* callback_metrics_json(const volt_host_context* ctx) {
   static std::string text;  // main thread only, valid until the next call
-  try {
-    text = ctx != nullptr && ctx->services != nullptr ? ctx->services->callback_metrics_json() : "{}";
-  } catch (...) {
-    text = "{}";
-  }
-  return text.c_str();
+  return metrics_text(ctx, text, [](TrainerServices& s) { return s.callback_metrics_json(); });
 }
 
 volt_error* rank_reduce(volt_host_context* ctx, volt_tensor* t, int32_t op, volt_tensor** out) {

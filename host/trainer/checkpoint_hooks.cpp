@@ -91,11 +91,8 @@ void Trainer::call_load_checkpoint(const CheckpointFile& ckpt, bool callbacks) {
   a.stage = stage_;
   a.module = c_.module.get();
   HookScope scope(hook_, VOLT_HOOK_ON_LOAD_CHECKPOINT);
-  for (const OrderedCallback& cb : ordered_callbacks_) {
-    if (!cb.hooks.has(VOLT_HOOK_ON_LOAD_CHECKPOINT)) continue;
-    cb.instance->check((*cb.instance)->on_hook(cb.instance->get(), VOLT_HOOK_ON_LOAD_CHECKPOINT, &a),
-                       "on_load_checkpoint");
-  }
+  call_callbacks(VOLT_HOOK_ON_LOAD_CHECKPOINT, a, false);
+  call_callbacks(VOLT_HOOK_ON_LOAD_CHECKPOINT, a, true);
 }
 
 }  // namespace volt::host

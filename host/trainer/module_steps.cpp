@@ -100,8 +100,10 @@ void Trainer::call_replacing_hook(int32_t hook, volt_hook_args args,
 
 void Trainer::zero_grad(size_t k, int64_t batch_idx) {
   volt_optimizer* opt = optimizers_[k].optimizer;
+  // The common case calls the optimizer directly: no std::function on the per-step path.
+  if (!module_replaces(VOLT_HOOK_OPTIMIZER_ZERO_GRAD))
+    return c_.module.check(opt->zero_grad(opt, true), "zero_grad");
   std::function<void()> own = [&] { c_.module.check(opt->zero_grad(opt, true), "zero_grad"); };
-  if (!module_replaces(VOLT_HOOK_OPTIMIZER_ZERO_GRAD)) return own();
   volt_hook_args a{};
   a.optimizer_idx = static_cast<int32_t>(k);
   a.batch_idx = batch_idx;
@@ -109,8 +111,8 @@ void Trainer::zero_grad(size_t k, int64_t batch_idx) {
 }
 
 void Trainer::step_optimizer(size_t k, int64_t batch_idx) {
+  if (!module_replaces(VOLT_HOOK_OPTIMIZER_STEP)) return optimizer_step(optimizers_[k]);
   std::function<void()> own = [&] { optimizer_step(optimizers_[k]); };
-  if (!module_replaces(VOLT_HOOK_OPTIMIZER_STEP)) return own();
   volt_hook_args a{};
   a.optimizer_idx = static_cast<int32_t>(k);
   a.batch_idx = batch_idx;
@@ -170,11 +172,12 @@ void Trainer::transfer_batch(HostBatch& batch) {
   bool before = module_hooks_.has(VOLT_HOOK_ON_BEFORE_BATCH_TRANSFER);
   bool after = module_hooks_.has(VOLT_HOOK_ON_AFTER_BATCH_TRANSFER);
   bool own = module_replaces(VOLT_HOOK_TRANSFER_BATCH_TO_DEVICE);
-  std::function<void()> to_device = [&] {
+  auto strategy_transfer = [&] {
     c_.strategy.check(c_.strategy->batch_to_device(c_.strategy.get(), batch.data(), batch.size()),
                       "batch_to_device");
   };
-  if (!before && !after && !own) return to_device();
+  if (!before && !after && !own) return strategy_transfer();
+  std::function<void()> to_device = strategy_transfer;
   auto run = [&](int32_t hook, const std::function<void()>* step) {
     HookContext d;
     d.run = step;
