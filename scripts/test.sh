@@ -3,7 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" -DVOLT_BUILD_TESTS=ON
+"$root/scripts/build.sh" -DVOLT_BUILD_TESTS=ON -DVOLT_REQUIRE_DISTRIBUTED=ON
 build="${VOLT_BUILD_DIR:-$root/build}"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "$@"

@@ -1,7 +1,7 @@
 #include "child_run.hpp"
 
-#include "../../host/runtime/malloc_tuning.hpp"
 #include "../common/volt_runs.hpp"
+#include "runtime/malloc_tuning.hpp"
 
 #include <nlohmann/json.hpp>
 

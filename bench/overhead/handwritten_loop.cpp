@@ -170,7 +170,7 @@ bool write_json(const std::string& path, const Timings& t, int64_t end_ns) {
 
 // One epoch of training. Not inlined, so that profilers can single it out (e.g.
 // valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*train_epoch*'), as
-// Trainer::run_training_epoch in volt.
+// TrainingEpochLoop::run in volt.
 __attribute__((noinline)) void train_epoch(const Options& o, int64_t epoch, const Split& train,
                                            torch::nn::Sequential& model,
                                            std::vector<torch::Tensor>& params,

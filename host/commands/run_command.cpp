@@ -118,6 +118,7 @@ Instance<Table> make(const PluginRegistry& registry, int32_t kind, const nlohman
     throw Error(VOLT_ERROR_NOT_FOUND, std::string("no ") + kind_name(kind) + " plugin '" + id + "'");
   auto context = std::make_unique<volt_host_context>();
   context->label = std::string(kind_name(kind)) + " '" + id + "'";
+  context->id = id;
   void* instance = registry.create(*record, context.get(), section.at("config").dump());
   return Instance<Table>(static_cast<Table*>(instance), std::move(context));
 }

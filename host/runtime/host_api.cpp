@@ -243,6 +243,28 @@ const volt_host_api* host_api() {
   return &api;
 }
 
+volt_error* error_from(const std::function<void()>& fn) noexcept {
+  try {
+    fn();
+    return nullptr;
+  } catch (const volt::Error& e) {
+    return error_new(e.code(), e.what());
+  } catch (const c10::Error& e) {
+    return error_new(VOLT_ERROR_INTERNAL, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return error_new(VOLT_ERROR_INTERNAL, e.what());
+  } catch (...) {
+    return error_new(VOLT_ERROR_INTERNAL, "unknown exception");
+  }
+}
+
+std::string take_error_message(volt_error* error) {
+  if (error == nullptr) return "";
+  std::string message = error->message;
+  error_free(error);
+  return message;
+}
+
 void check_plugin(volt_error* error, const std::string& label, const char* what) {
   if (error == nullptr) return;
   std::string message = error->message;

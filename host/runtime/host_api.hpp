@@ -5,6 +5,7 @@
 #include <volt/volt.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 namespace volt::host {
@@ -48,11 +49,19 @@ std::atomic<bool>& cancel_flag();
 struct volt_host_context {
   std::string label;  // e.g. "module 'mlp'", used as the prefix of log lines and errors
   volt::host::TrainerServices* services = nullptr;
+  std::string id;  // the plugin's id, e.g. "mlp" ("" when made outside a run)
 };
 
 namespace volt::host {
 
 // Throws volt::Error with "<label>: <message>" when `error` is not NULL (and frees it).
 void check_plugin(volt_error* error, const std::string& label, const char* what = nullptr);
+
+// Runs `fn` for a function the host hands a plugin: NULL, or an error (made by this host)
+// carrying the exception's code and message. Nothing escapes.
+volt_error* error_from(const std::function<void()>& fn) noexcept;
+
+// A plugin's error as text, freeing it ("" for NULL).
+std::string take_error_message(volt_error* error);
 
 }  // namespace volt::host

@@ -44,6 +44,7 @@ class Instance {
   const Table* operator->() const { return &fns_; }
   explicit operator bool() const { return table_ != nullptr; }
   const std::string& label() const { return context_->label; }
+  const std::string& id() const { return context_->id; }
   volt_host_context* context() const { return context_.get(); }
   // Throws volt::Error prefixed with the label when `error` is set.
   void check(volt_error* error, const char* what) const {
@@ -63,6 +64,16 @@ using PrecisionInstance = Instance<volt_precision>;
 using LoggerInstance = Instance<volt_logger>;
 using CallbackInstance = Instance<volt_callback>;
 
+// The plugin instances one trainer runs; made by the caller, outliving the trainer.
+struct TrainerComponents {
+  ModuleInstance module;
+  DataModuleInstance data;
+  StrategyInstance strategy;
+  PrecisionInstance precision;
+  std::vector<LoggerInstance> loggers;
+  std::vector<CallbackInstance> callbacks;
+};
+
 // The tensors of one batch as handles the host owns (new references).
 class HostBatch {
  public:
@@ -80,6 +91,14 @@ class HostBatch {
   volt_tensor* const* data() const { return handles_.data(); }
   size_t size() const { return handles_.size(); }
   const at::Tensor& tensor(size_t i) const { return volt::unwrap(handles_[i]); }
+  // Hook arguments pointing at this batch (on_*_batch_start, on_*_batch_end).
+  volt_hook_args hook_args(int64_t batch_idx) const {
+    volt_hook_args a{};
+    a.batch = handles_.data();
+    a.batch_len = handles_.size();
+    a.batch_idx = batch_idx;
+    return a;
+  }
   // Lightning's extract_batch_size: the first dimension of the first tensor.
   int64_t batch_size() const {
     if (handles_.empty()) return 1;

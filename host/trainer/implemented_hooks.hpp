@@ -6,11 +6,30 @@
 
 #include "trainer/components.hpp"
 
-#include <volt/sdk/hook_overrides.hpp>
+#include <bitset>
 
 namespace volt::host {
 
-using HookSet = volt::detail::HookSet;
+// A set of hook ids (VOLT_HOOK_*); ids outside [0, kIds) are never members.
+class HookSet {
+ public:
+  static constexpr int32_t kIds = 128;
+
+  static HookSet all() {
+    HookSet s;
+    s.bits_.set();
+    return s;
+  }
+  void set(int32_t hook, bool on) {
+    if (hook >= 0 && hook < kIds) bits_.set(static_cast<size_t>(hook), on);
+  }
+  bool has(int32_t hook) const {
+    return hook >= 0 && hook < kIds && bits_.test(static_cast<size_t>(hook));
+  }
+
+ private:
+  std::bitset<kIds> bits_;
+};
 
 template <class Table>
 HookSet implemented_hooks(const Instance<Table>& plugin) {

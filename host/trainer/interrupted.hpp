@@ -24,4 +24,8 @@ class Interrupted : public Error {
 // "SIGTERM", "SIGINT", ...
 std::string signal_name(int signal);
 
+// Throws Interrupted after SIGINT/SIGTERM in validate, test and predict (VOLT_STAGE_*), which
+// stop at the next batch; fit stops at its step boundaries, saving a checkpoint first.
+void stop_if_signalled(int32_t stage);
+
 }  // namespace volt::host

@@ -1,7 +1,7 @@
 // A plugin's checkpointed state across the C ABI, both ways: what its save_state writes (read
 // back as an IValue) and a checkpoint entry handed to its load_state (tensors shared, not
-// copied). Errors name the plugin and the function. Shared by checkpointing.cpp, resume.cpp
-// and strategy_state.cpp.
+// copied). Errors name the plugin and the function. Shared by the checkpoint connector
+// (connectors/checkpoint_dump.cpp, checkpoint_restore.cpp, strategy_state.cpp).
 #pragma once
 
 #include "runtime/host_api.hpp"

@@ -252,12 +252,15 @@ class RecordingCallback : public Callback {
     return {"recording_callback", "1.0.0", "Test callback that records every hook it receives",
             R"json({"type": "object", "additionalProperties": false, "properties": {
               "log_path": {"type": "string", "default": ""},
-              "prefix": {"type": "string", "default": "Callback."}}})json"};
+              "prefix": {"type": "string", "default": "Callback."},
+              "fail_in": {"type": "string", "default": "",
+                          "description": "a hook that throws; on_exception then records the trainer state"}}})json"};
   }
 
   explicit RecordingCallback(const nlohmann::json& config)
       : path_(config.at("log_path").get<std::string>()),
-        prefix_(config.at("prefix").get<std::string>()) {}
+        prefix_(config.at("prefix").get<std::string>()),
+        fail_in_(config.value("fail_in", std::string())) {}
 
   void setup(Stage) override { record("setup"); }
   void teardown(Stage) override { record("teardown"); }
@@ -287,16 +290,28 @@ class RecordingCallback : public Callback {
   void on_after_backward() override { record("on_after_backward"); }
   void on_before_optimizer_step(int32_t) override { record("on_before_optimizer_step"); }
   void on_before_zero_grad(int32_t) override { record("on_before_zero_grad"); }
-  void on_exception(const std::string&) override { record("on_exception"); }
+  void on_exception(const std::string&) override {
+    record("on_exception");
+    if (fail_in_.empty()) return;
+    volt_trainer_state s = trainer_state();
+    append_line(path_, prefix_ + "state hook=" + std::to_string(s.hook) +
+                           " sanity_checking=" + std::to_string(s.sanity_checking) +
+                           " training=" + std::to_string(s.training) +
+                           " num_batches=" + std::to_string(s.num_batches));
+  }
   void on_save_checkpoint(CheckpointDict&) override { record("on_save_checkpoint"); }
   void on_load_checkpoint(const CheckpointDict&) override { record("on_load_checkpoint"); }
 
  protected:
-  void record(const char* hook) { append_line(path_, prefix_ + hook); }
+  void record(const char* hook) {
+    append_line(path_, prefix_ + hook);
+    if (hook == fail_in_) throw Error(VOLT_ERROR_INTERNAL, std::string("failing in ") + hook);
+  }
 
  private:
   std::string path_;
   std::string prefix_;
+  std::string fail_in_;
 };
 
 class RecordingMonitor : public RecordingCallback {

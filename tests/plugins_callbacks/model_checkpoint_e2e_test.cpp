@@ -1,9 +1,7 @@
 // model_checkpoint in real `volt fit` runs: top-k by a monitored metric with Lightning's file
 // names, last.ckpt, the version counter for clashing names, every_n_train_steps, and its state
-// restored from a checkpoint. Needs the host's save_checkpoint (ABI 1.1); with a host that lacks
-// it, the clear error is checked instead.
+// restored from a checkpoint.
 #include "plugins_callbacks/e2e_support.hpp"
-#include "runtime/host_api.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,11 +10,6 @@
 namespace volt::trainer_test {
 using namespace callbacks_e2e;
 namespace {
-
-bool host_saves_checkpoints() {
-  const volt_host_api* host = host::host_api();
-  return VOLT_HAS_FIELD(host, volt_host_api, save_checkpoint) && host->save_checkpoint != nullptr;
-}
 
 std::set<std::string> files_in(const fs::path& dir) {
   std::set<std::string> out;
@@ -36,11 +29,6 @@ TEST_CASE("model_checkpoint keeps the top k and last.ckpt", "[callbacks][e2e][ch
   TempDir tmp("cb-ckpt");
   ProcessResult r = volt(fit_args(tmp, top_k_args(4)), tmp);
   INFO(describe(r));
-  if (!host_saves_checkpoints()) {
-    CHECK(r.exit_code != 0);
-    CHECK_THAT(r.out + r.err, Catch::Contains("model_checkpoint: this Volt host cannot write checkpoints"));
-    return;
-  }
   REQUIRE(r.exit_code == 0);
   std::set<std::string> files = files_in(tmp / "root/lightning_logs/version_0/checkpoints");
   INFO("files: " << Catch::Detail::stringify(std::vector<std::string>(files.begin(), files.end())));
@@ -55,10 +43,6 @@ TEST_CASE("model_checkpoint keeps the top k and last.ckpt", "[callbacks][e2e][ch
 }
 
 TEST_CASE("model_checkpoint adds -v1 to names that already exist", "[callbacks][e2e][checkpoint]") {
-  if (!host_saves_checkpoints()) {
-    WARN("skipped: this build's host has no save_checkpoint");
-    return;
-  }
   TempDir tmp("cb-ckpt");
   const std::string dir = (tmp / "ckpts").string();
   auto args = [&] {
@@ -78,10 +62,6 @@ TEST_CASE("model_checkpoint adds -v1 to names that already exist", "[callbacks][
 }
 
 TEST_CASE("model_checkpoint every_n_train_steps with save_top_k=-1", "[callbacks][e2e][checkpoint]") {
-  if (!host_saves_checkpoints()) {
-    WARN("skipped: this build's host has no save_checkpoint");
-    return;
-  }
   TempDir tmp("cb-ckpt");
   const std::string dir = (tmp / "ckpts").string();
   ProcessResult r = volt(fit_args(tmp, {"--trainer.max_epochs=2", "--callbacks+=model_checkpoint",
@@ -97,10 +77,6 @@ TEST_CASE("model_checkpoint every_n_train_steps with save_top_k=-1", "[callbacks
 }
 
 TEST_CASE("model_checkpoint state comes back with --ckpt_path", "[callbacks][e2e][checkpoint]") {
-  if (!host_saves_checkpoints()) {
-    WARN("skipped: this build's host has no save_checkpoint");
-    return;
-  }
   TempDir tmp("cb-ckpt");
   const std::string dir = (tmp / "ckpts").string();
   auto args = [&](int epochs) {

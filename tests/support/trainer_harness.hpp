@@ -138,6 +138,7 @@ host::Instance<Table> make_instance(int32_t kind, const nlohmann::json& section)
     throw std::runtime_error("no plugin '" + id + "' in the test registry" + skipped_files());
   auto context = std::make_unique<volt_host_context>();
   context->label = std::string(host::kind_name(kind)) + " '" + id + "'";
+  context->id = id;
   void* instance = registry().create(*record, context.get(), section.at("config").dump());
   return host::Instance<Table>(static_cast<Table*>(instance), std::move(context));
 }

@@ -1,4 +1,4 @@
-// fit with ckpt_path (host/trainer/resume.cpp) against uninterrupted runs: the same seed and
+// fit with ckpt_path (host/trainer/connectors/checkpoint_restore.cpp) against uninterrupted runs: the same seed and
 // data order, so a resumed run must end with bitwise equal parameters (torch::equal).
 #include "checkpoint_support.hpp"
 

@@ -1,11 +1,12 @@
-// A strategy's own state in checkpoints and its Lightning hooks (ABI 1.8). Each rank's
+// A strategy's own state in checkpoints (ABI 1.8). Each rank's
 // save_state is gathered to every rank (so that rank 0 writes them all into one file, and each
 // rank's part of a sharded checkpoint carries them too) and stored as
 // checkpoint["volt_strategy_states"][rank]; on resume each rank gets its own entry back.
-#include "trainer/trainer.hpp"
+#include "trainer/connectors/checkpoint_connector.hpp"
 
 #include "runtime/log.hpp"
 #include "trainer/plugin_state.hpp"
+#include "trainer/trainer_parts.hpp"
 
 #include <torch/serialize.h>
 
@@ -21,21 +22,21 @@ bool empty_state(const c10::IValue& v) {
 
 }  // namespace
 
-std::optional<c10::IValue> Trainer::gather_strategy_states() {
-  auto save = c_.strategy->save_state;
+std::optional<c10::IValue> CheckpointConnector::gather_strategy_states() {
+  auto save = t_.c.strategy->save_state;
   if (save == nullptr) return std::nullopt;
-  c10::IValue mine = plugin_state(c_.strategy.get(), save, c_.strategy.label(), "save_state");
+  c10::IValue mine = plugin_state(t_.c.strategy.get(), save, t_.c.strategy.label(), "save_state");
   c10::impl::GenericList states(c10::AnyType::get());
   bool any = !empty_state(mine);
-  if (info_.world_size <= 1) {
+  if (t_.info.world_size <= 1) {
     states.push_back(mine);
   } else {
     // One rank after another: each state travels as the bytes torch.save would write.
     std::vector<char> bytes = torch::pickle_save(mine);
     const std::string own(bytes.begin(), bytes.end());
-    for (int32_t r = 0; r < info_.world_size; ++r) {
-      std::string got = broadcast_bytes(own, r);  // only rank r's bytes are sent
-      if (r == info_.global_rank) {
+    for (int32_t r = 0; r < t_.info.world_size; ++r) {
+      std::string got = t_.ranks.broadcast_bytes(own, r);  // only rank r's bytes are sent
+      if (r == t_.info.global_rank) {
         states.push_back(mine);
         continue;
       }
@@ -48,32 +49,28 @@ std::optional<c10::IValue> Trainer::gather_strategy_states() {
   return c10::IValue(states);
 }
 
-void Trainer::restore_strategy_state(const CheckpointFile& ckpt) {
+void CheckpointConnector::restore_strategy_state(const CheckpointFile& ckpt) {
   const c10::IValue* saved = ckpt.find(kStrategyStatesKey);
   if (saved == nullptr) return;
   if (!saved->isList())
     throw Error(VOLT_ERROR_INVALID_ARGUMENT, "checkpoint " + ckpt.name() + ": '" +
                                                  kStrategyStatesKey + "' is not a list");
-  auto load = c_.strategy->load_state;
+  auto load = t_.c.strategy->load_state;
   if (load == nullptr) {
-    log::warning(c_.strategy.label(), ": checkpoint ", ckpt.name(),
+    log::warning(t_.c.strategy.label(), ": checkpoint ", ckpt.name(),
                  " holds a strategy's per-rank state, which this strategy cannot load; each "
                  "rank continues from the checkpoint's model and optimizer state");
     return;
   }
   const auto& states = saved->toListRef();
-  if (static_cast<int64_t>(states.size()) != info_.world_size)
+  if (static_cast<int64_t>(states.size()) != t_.info.world_size)
     throw Error(VOLT_ERROR_FAILED_PRECONDITION,
                 "checkpoint " + ckpt.name() + " holds the strategy state of " +
-                    std::to_string(states.size()) + " ranks, but " + c_.strategy.label() +
-                    " runs " + std::to_string(info_.world_size) +
+                    std::to_string(states.size()) + " ranks, but " + t_.c.strategy.label() +
+                    " runs " + std::to_string(t_.info.world_size) +
                     ": resume with the same number of processes");
-  load_plugin_state(c_.strategy.get(), load, states[static_cast<size_t>(info_.global_rank)],
-                    c_.strategy.label(), "load_state");
-}
-
-void Trainer::call_strategy_hook(volt_error* (*hook)(volt_strategy*), const char* name) {
-  if (hook != nullptr) c_.strategy.check(hook(c_.strategy.get()), name);
+  load_plugin_state(t_.c.strategy.get(), load, states[static_cast<size_t>(t_.info.global_rank)],
+                    t_.c.strategy.label(), "load_state");
 }
 
 }  // namespace volt::host

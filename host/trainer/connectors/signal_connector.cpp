@@ -1,10 +1,8 @@
-// Checkpoints the signals ask for (runtime/signals.hpp), taken at step boundaries of fit, at
-// the same step on every rank (trainer/boundary_vote.hpp):
-//  - SIGINT/SIGTERM: <checkpoint dir>/interrupted.ckpt, then Interrupted is thrown;
-//  - SIGUSR1: <default_root_dir>/hpc_ckpt_<N+1>.ckpt (Lightning's SLURM requeue checkpoint);
-//    under SLURM the job is requeued with `scontrol requeue` and training stops.
+// SignalConnector (signal_connector.hpp) and the Interrupted error.
+#include "trainer/connectors/signal_connector.hpp"
+
 #include "trainer/interrupted.hpp"
-#include "trainer/trainer.hpp"
+#include "trainer/trainer_parts.hpp"
 
 #include "checkpoint/ckpt_path.hpp"
 #include "runtime/log.hpp"
@@ -39,6 +37,11 @@ std::string signal_name(int signal) {
   }
 }
 
+void stop_if_signalled(int32_t stage) {
+  if (stage == VOLT_STAGE_FIT || !cancel_flag().load()) return;
+  throw Interrupted(stop_signal() != 0 ? stop_signal() : SIGINT, "");
+}
+
 namespace {
 
 // Runs `scontrol requeue <id>` (found on PATH); returns its exit status (-1 if not started).
@@ -55,41 +58,33 @@ int run_requeue(const std::string& job_id) {
 
 }  // namespace
 
-fs::path Trainer::root_dir() const {
-  return options_.default_root_dir.empty() ? fs::current_path() : fs::path(options_.default_root_dir);
-}
-
-fs::path Trainer::checkpoint_dir() const {
-  return !log_dir_.empty() ? fs::path(log_dir_) / "checkpoints" : root_dir() / "checkpoints";
-}
-
-uint32_t Trainer::take_local_requests() {
+uint32_t SignalConnector::take_local_requests() {
   if (take_requeue_request()) local_requests_ |= kRequestHpcCheckpoint;
-  if (should_stop_) local_requests_ |= kRequestStop;  // kept until every rank acts on it
+  if (t_.state.should_stop) local_requests_ |= kRequestStop;  // kept until every rank acts on it
   uint32_t requests = local_requests_;
   if (cancel_flag().load(std::memory_order_relaxed)) requests |= kRequestInterrupt;
   return requests;
 }
 
-void Trainer::act_on_requests(uint32_t requests) {
+void SignalConnector::act_on_requests(uint32_t requests) {
   // Every rank gets here with the same requests, so the checkpoints' barriers meet.
   if ((requests & kRequestHpcCheckpoint) != 0) {
-    fs::path path = next_hpc_checkpoint(root_dir());
-    save_checkpoint(path.string(), false);
+    fs::path path = next_hpc_checkpoint(t_.checkpoints.root_dir());
+    t_.checkpoints.save_checkpoint(path.string(), false);
     std::string job = slurm_job_id();
     if (job.empty()) {
       log::info("SIGUSR1: hpc checkpoint saved to ", path.string(),
                 " (not under SLURM: training goes on)");
-    } else if (info_.global_rank == 0) {
+    } else if (t_.info.global_rank == 0) {
       int status = run_requeue(job);
       if (status == 0)
         log::info("SIGUSR1: hpc checkpoint saved to ", path.string(), "; requeued SLURM job ", job);
       else
         log::error("SIGUSR1: hpc checkpoint saved to ", path.string(), "; `scontrol requeue ", job,
                    "` failed (", status, ")");
-      request_stop("requeued by SIGUSR1 (SLURM); the job resumes from " + path.string());
+      t_.request_stop("requeued by SIGUSR1 (SLURM); the job resumes from " + path.string());
     } else {
-      request_stop("requeued by SIGUSR1 (SLURM)");
+      t_.request_stop("requeued by SIGUSR1 (SLURM)");
     }
   }
   if ((requests & kRequestInterrupt) == 0) return;
@@ -97,9 +92,9 @@ void Trainer::act_on_requests(uint32_t requests) {
   cancel_flag().store(true);
   int signal = stop_signal() != 0 ? stop_signal() : SIGINT;
   std::string saved;
-  if (options_.fast_dev_run == 0) {
-    saved = (checkpoint_dir() / "interrupted.ckpt").string();
-    save_checkpoint(saved, false);
+  if (t_.options.fast_dev_run == 0) {
+    saved = (t_.checkpoints.checkpoint_dir() / "interrupted.ckpt").string();
+    t_.checkpoints.save_checkpoint(saved, false);
   }
   throw Interrupted(signal, saved);
 }

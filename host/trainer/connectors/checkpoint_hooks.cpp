@@ -1,8 +1,9 @@
 // Lightning's on_save_checkpoint / on_load_checkpoint for callbacks and the module (ABI 1.10):
 // what they add to a checkpoint's top level, and the whole checkpoint handed to them on load.
-#include "trainer/trainer.hpp"
+#include "trainer/connectors/checkpoint_connector.hpp"
 
 #include "trainer/plugin_state.hpp"
+#include "trainer/trainer_parts.hpp"
 
 #include <volt/sdk/state_codec.hpp>
 
@@ -36,16 +37,14 @@ void merge_added_keys(c10::impl::GenericDict& checkpoint, const c10::IValue& add
 
 }  // namespace
 
-void Trainer::add_checkpoint_keys(c10::impl::GenericDict& checkpoint, bool weights_only) {
+void CheckpointConnector::add_checkpoint_keys(c10::impl::GenericDict& checkpoint, bool weights_only) {
+  HookDispatcher& hooks = t_.hooks;
   // Runs one plugin's hook with a fresh sink and merges what it wrote.
   auto collect = [&](const std::string& label, auto call) {
     volt::StateCollector collected;
     volt_hook_args a{};
-    a.struct_size = volt::abi_size(&a);
-    a.stage = stage_;
-    a.module = c_.module.get();
     a.checkpoint_out = collected.sink();
-    call(a);
+    call(hooks.complete(a));
     c10::IValue added;
     try {
       added = collected.value();
@@ -55,27 +54,24 @@ void Trainer::add_checkpoint_keys(c10::impl::GenericDict& checkpoint, bool weigh
     merge_added_keys(checkpoint, added, label);
   };
   // Lightning: the callbacks' on_save_checkpoint (not for weights_only), then the module's.
-  HookScope scope(hook_, VOLT_HOOK_ON_SAVE_CHECKPOINT);
-  for (const OrderedCallback& cb : ordered_callbacks_) {
-    if (weights_only || !cb.hooks.has(VOLT_HOOK_ON_SAVE_CHECKPOINT)) continue;
-    collect(cb.instance->label(), [&](volt_hook_args& a) {
-      cb.instance->check((*cb.instance)->on_hook(cb.instance->get(), VOLT_HOOK_ON_SAVE_CHECKPOINT, &a),
-                         "on_save_checkpoint");
+  HookScope scope(t_.state.hook, VOLT_HOOK_ON_SAVE_CHECKPOINT);
+  if (!weights_only)
+    hooks.for_each_callback(VOLT_HOOK_ON_SAVE_CHECKPOINT, [&](const CallbackInstance& cb) {
+      collect(cb.label(), [&](const volt_hook_args& a) {
+        cb.check(cb->on_hook(cb.get(), VOLT_HOOK_ON_SAVE_CHECKPOINT, &a), "on_save_checkpoint");
+      });
     });
-  }
-  if (module_hooks_.has(VOLT_HOOK_ON_SAVE_CHECKPOINT))
-    collect(c_.module.label(), [&](volt_hook_args& a) { call_module(VOLT_HOOK_ON_SAVE_CHECKPOINT, a); });
+  if (hooks.module_implements(VOLT_HOOK_ON_SAVE_CHECKPOINT))
+    collect(t_.c.module.label(), [&](const volt_hook_args& a) {
+      hooks.call_module_hook(VOLT_HOOK_ON_SAVE_CHECKPOINT, a);
+    });
 }
 
-void Trainer::call_load_checkpoint(const CheckpointFile& ckpt, bool callbacks) {
+void CheckpointConnector::call_load_checkpoint(const CheckpointFile& ckpt, bool callbacks) {
   if (ckpt.kind != CheckpointFile::Kind::Lightning) return;  // a plain state_dict file
-  bool any = false;
-  if (callbacks) {
-    for (const OrderedCallback& cb : ordered_callbacks_)
-      any = any || cb.hooks.has(VOLT_HOOK_ON_LOAD_CHECKPOINT);
-  } else {
-    any = module_hooks_.has(VOLT_HOOK_ON_LOAD_CHECKPOINT);
-  }
+  HookDispatcher& hooks = t_.hooks;
+  bool any = callbacks ? hooks.callbacks_implement(VOLT_HOOK_ON_LOAD_CHECKPOINT)
+                       : hooks.module_implements(VOLT_HOOK_ON_LOAD_CHECKPOINT);
   if (!any) return;
   std::optional<volt::StateView> view;
   try {
@@ -86,13 +82,11 @@ void Trainer::call_load_checkpoint(const CheckpointFile& ckpt, bool callbacks) {
   }
   volt_hook_args a{};
   a.checkpoint = view->get();
-  if (!callbacks) return call_module_hook(VOLT_HOOK_ON_LOAD_CHECKPOINT, a);
-  a.struct_size = volt::abi_size(&a);
-  a.stage = stage_;
-  a.module = c_.module.get();
-  HookScope scope(hook_, VOLT_HOOK_ON_LOAD_CHECKPOINT);
-  call_callbacks(VOLT_HOOK_ON_LOAD_CHECKPOINT, a, false);
-  call_callbacks(VOLT_HOOK_ON_LOAD_CHECKPOINT, a, true);
+  if (!callbacks) return hooks.call_module_hook(VOLT_HOOK_ON_LOAD_CHECKPOINT, a);
+  a = hooks.complete(a);
+  HookScope scope(t_.state.hook, VOLT_HOOK_ON_LOAD_CHECKPOINT);
+  hooks.call_callbacks(VOLT_HOOK_ON_LOAD_CHECKPOINT, a, false);
+  hooks.call_callbacks(VOLT_HOOK_ON_LOAD_CHECKPOINT, a, true);
 }
 
 }  // namespace volt::host

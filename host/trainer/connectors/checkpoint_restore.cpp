@@ -1,12 +1,13 @@
 // Reading checkpoints back: ckpt_path resolution and the restore order of Lightning's
 // checkpoint connector (lightning.md section 7): weights and callbacks before
 // configure_optimizers, then loops, optimizers and LR schedulers after on_fit_start.
-#include "trainer/trainer.hpp"
+#include "trainer/connectors/checkpoint_connector.hpp"
 
 #include "checkpoint/ckpt_path.hpp"
 #include "checkpoint/state_dict.hpp"
 #include "trainer/plugin_state.hpp"
 #include "runtime/log.hpp"
+#include "trainer/trainer_parts.hpp"
 
 #include <volt/sdk/ivalue_json.hpp>
 #include <volt/sdk/refs.hpp>
@@ -20,13 +21,12 @@ namespace volt::host {
 
 namespace fs = std::filesystem;
 
-std::optional<CheckpointFile> Trainer::read_ckpt_path(const std::optional<std::string>& ckpt_path) {
+std::optional<CheckpointFile> CheckpointConnector::read_ckpt_path(const std::optional<std::string>& ckpt_path) {
   if (!ckpt_path || ckpt_path->empty()) return std::nullopt;
   CkptSearch where;
-  where.root_dir = options_.default_root_dir.empty() ? fs::current_path()
-                                                     : fs::path(options_.default_root_dir);
-  where.log_dir = log_dir_;
-  for (auto& cb : c_.callbacks) {
+  where.root_dir = root_dir();
+  where.log_dir = t_.log_dir;
+  for (auto& cb : t_.c.callbacks) {
     auto state_json = cb->state_json;
     const char* text = state_json != nullptr ? state_json(cb.get()) : nullptr;
     if (text != nullptr) where.callback_states.emplace_back(text);
@@ -36,9 +36,9 @@ std::optional<CheckpointFile> Trainer::read_ckpt_path(const std::optional<std::s
   return load_checkpoint_file(*path);
 }
 
-void Trainer::restore_weights(const CheckpointFile& ckpt) {
+void CheckpointConnector::restore_weights(const CheckpointFile& ckpt) {
   call_load_checkpoint(ckpt, false);  // Lightning: the module's on_load_checkpoint, then its weights
-  ModuleRef module(c_.module.get());
+  ModuleRef module(t_.c.module.get());
   NamedTensors live = module.named_parameters();
   for (auto& b : module.named_buffers()) live.push_back(std::move(b));
   load_state_dict(live, ckpt.state_dict(), ckpt.name());
@@ -93,12 +93,12 @@ std::string saved_optimizer_hint(const c10::IValue& state) {
 
 }  // namespace
 
-void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
+void CheckpointConnector::restore_callbacks(const CheckpointFile& ckpt) {
   call_load_checkpoint(ckpt, true);  // Lightning: before the callbacks' own state
   const c10::IValue* saved = ckpt.find("callbacks");
   if (saved == nullptr || !saved->isGenericDict()) return;
   const auto& states = saved->toGenericDict();
-  for (auto& cb : c_.callbacks) {
+  for (auto& cb : t_.c.callbacks) {
     auto it = states.find(c10::IValue(std::string(cb->state_key(cb.get()))));
     if (it == states.end()) continue;
     auto load = cb->load_state;
@@ -116,77 +116,59 @@ void Trainer::restore_callbacks(const CheckpointFile& ckpt) {
   }
 }
 
-
-void Trainer::restore_training_state(const CheckpointFile& ckpt) {
+void CheckpointConnector::restore_training_state(const CheckpointFile& ckpt) {
   // Lightning restores the precision plugin's state first (restore_precision_plugin_state).
   std::string precision_key = precision_state_key();
   if (const c10::IValue* state = ckpt.find(precision_key)) {
-    auto load = c_.precision->load_state;
+    auto load = t_.c.precision->load_state;
     if (load == nullptr)
       throw Error(VOLT_ERROR_FAILED_PRECONDITION,
                   "checkpoint " + ckpt.name() + " holds precision state under '" + precision_key +
-                      "', but " + c_.precision.label() + " cannot load state");
-    load_plugin_state(c_.precision.get(), load, *state, c_.precision.label(), "load_state");
+                      "', but " + t_.c.precision.label() + " cannot load state");
+    load_plugin_state(t_.c.precision.get(), load, *state, t_.c.precision.label(), "load_state");
   }
-  // Loops: where the saved run was.
-  const c10::IValue* loops = ckpt.find("loops");
-  if (loops == nullptr)
-    throw Error(VOLT_ERROR_INVALID_ARGUMENT, "checkpoint " + ckpt.name() + " has no 'loops' entry");
-  try {
-    progress_ = fit_progress_from(*loops);
-  } catch (const Error& e) {
-    throw Error(e.code(), "checkpoint " + ckpt.name() + ": " + e.what());
+  t_.fit_loop.restore(ckpt);  // where the saved run was
+  last_default_checkpoint_step_ = t_.state.global_step;
+  restore_optimizers(ckpt);
+  // The strategy's own state last: it may replace this rank's weights and optimizer state.
+  restore_strategy_state(ckpt);
+  if (const c10::IValue* rng = ckpt.find("volt_rng_states"); rng != nullptr && rng->isGenericDict()) {
+    auto it = rng->toGenericDict().find(c10::IValue(std::string("torch")));
+    if (it != rng->toGenericDict().end() && it->value().isTensor()) {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(it->value().toTensor());
+    }
   }
-  const c10::IValue* step = ckpt.find("global_step");
-  global_step_ = step != nullptr && step->isInt() ? step->toInt()
-                                                  : progress_.optimizer_step.total.completed;
-  batches_that_stepped_ = progress_.batches_that_stepped;
-  last_default_checkpoint_step_ = global_step_;
-  const Progress& e = progress_.epoch.total;
-  if (e.completed >= e.started) {
-    current_epoch_ = e.completed;  // between epochs
-  } else if (e.processed >= e.started) {
-    current_epoch_ = e.started - 1;  // saved in on_train_epoch_end: finish that epoch's end
-    resume_.phase = ResumePoint::Phase::EpochEnd;
-  } else {
-    current_epoch_ = e.started - 1;  // mid-epoch: continue after the last batch that stepped
-    const Progress& b = progress_.batch.current;
-    resume_.phase = ResumePoint::Phase::MidEpoch;
-    resume_.next_batch = b.processed;
-    resume_.finish_batch = b.processed > b.completed ? b.completed : -1;
-    if (options_.accumulate_grad_batches > 1 && b.processed % options_.accumulate_grad_batches != 0)
-      log::warning("checkpoint ", ckpt.name(),
-                   " was saved inside a gradient accumulation window; the gradients of that "
-                   "window's earlier batches are not in it");
-  }
-  if (options_.max_epochs >= 0 && current_epoch_ > options_.max_epochs)
-    throw Error(VOLT_ERROR_INVALID_ARGUMENT,
-                "you restored a checkpoint with current_epoch=" + std::to_string(current_epoch_) +
-                    ", but trainer.max_epochs=" + std::to_string(options_.max_epochs));
+  log::info("Restored the training state from ", ckpt.name(), " (epoch ", t_.state.current_epoch,
+            ", global step ", t_.state.global_step, ")");
+}
 
-  // Optimizers, then their schedulers, in configure_optimizers order.
+// Optimizers, then their schedulers, in configure_optimizers order.
+void CheckpointConnector::restore_optimizers(const CheckpointFile& ckpt) {
+  std::vector<OptimizerSlot>& slots = t_.optimizers.slots();
   size_t scheduler_count = 0;
-  for (const auto& slot : optimizers_) scheduler_count += slot.scheduler != nullptr ? 1 : 0;
+  for (const auto& slot : slots) scheduler_count += slot.scheduler != nullptr ? 1 : 0;
   size_t s = 0;
-  for (size_t i = 0; i < optimizers_.size(); ++i) {
-    OptimizerSlot& slot = optimizers_[i];
-    const c10::IValue& state = list_entry(ckpt, "optimizer_states", optimizers_.size(), i);
+  for (size_t i = 0; i < slots.size(); ++i) {
+    OptimizerSlot& slot = slots[i];
+    const c10::IValue& state = list_entry(ckpt, "optimizer_states", slots.size(), i);
     bool can_load = slot.optimizer_fns.load_state != nullptr;
     // A sharding strategy keeps each rank's part (ABI 1.5).
-    auto strategy_load = c_.strategy->load_optimizer_state;
+    auto strategy_load = t_.c.strategy->load_optimizer_state;
     if (empty_dict(state) || !can_load) {
-      log::warning(c_.module.label(), ": optimizer ", i, " state not restored (",
+      log::warning(t_.c.module.label(), ": optimizer ", i, " state not restored (",
                    can_load ? "the checkpoint holds none" : "plugin built for ABI 1.0", ")");
     } else {
       try {
         if (strategy_load != nullptr)
-          load_plugin_state(c_.strategy.get(),
+          load_plugin_state(t_.c.strategy.get(),
                             [&](volt_strategy* st, const volt_state_view* view) {
                               return strategy_load(st, slot.optimizer, view);
                             },
-                            state, c_.strategy.label(), "load_optimizer_state");
+                            state, t_.c.strategy.label(), "load_optimizer_state");
         else
-          load_plugin_state(slot.optimizer, slot.optimizer_fns.load_state, state, c_.module.label(),
+          load_plugin_state(slot.optimizer, slot.optimizer_fns.load_state, state, t_.c.module.label(),
                             "optimizer load_state");
       } catch (const Error& e) {
         throw Error(e.code(), "checkpoint " + ckpt.name() + ": optimizer " + std::to_string(i) + ": " +
@@ -196,26 +178,12 @@ void Trainer::restore_training_state(const CheckpointFile& ckpt) {
     if (slot.scheduler == nullptr) continue;
     const c10::IValue& sched = list_entry(ckpt, "lr_schedulers", scheduler_count, s++);
     if (slot.scheduler_fns.load_state != nullptr)
-      load_plugin_state(slot.scheduler, slot.scheduler_fns.load_state, sched, c_.module.label(),
+      load_plugin_state(slot.scheduler, slot.scheduler_fns.load_state, sched, t_.c.module.label(),
                    "lr_scheduler load_state");
   }
-
-  // The strategy's own state last: it may replace this rank's weights and optimizer state.
-  restore_strategy_state(ckpt);
-
-  if (const c10::IValue* rng = ckpt.find("volt_rng_states"); rng != nullptr && rng->isGenericDict()) {
-    auto it = rng->toGenericDict().find(c10::IValue(std::string("torch")));
-    if (it != rng->toGenericDict().end() && it->value().isTensor()) {
-      auto gen = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(it->value().toTensor());
-    }
-  }
-  log::info("Restored the training state from ", ckpt.name(), " (epoch ", current_epoch_,
-            ", global step ", global_step_, ")");
 }
 
-void Trainer::load_stage_weights(const std::optional<std::string>& ckpt_path) {
+void CheckpointConnector::load_stage_weights(const std::optional<std::string>& ckpt_path) {
   if (auto ckpt = read_ckpt_path(ckpt_path)) {
     restore_weights(*ckpt);
     log::info("Loaded model weights from ", ckpt->name());
