@@ -87,16 +87,7 @@ volt_error* with_services(volt_host_context* ctx, const char* what, Fn&& fn) {
   if (ctx == nullptr || ctx->services == nullptr)
     return error_new(VOLT_ERROR_FAILED_PRECONDITION,
                      (std::string(what) + " called outside a running trainer").c_str());
-  try {
-    fn(*ctx->services);
-    return nullptr;
-  } catch (const volt::Error& e) {
-    return error_new(e.code(), e.what());
-  } catch (const c10::Error& e) {
-    return error_new(VOLT_ERROR_INTERNAL, e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    return error_new(VOLT_ERROR_INTERNAL, e.what());
-  }
+  return error_from([&] { fn(*ctx->services); });
 }
 
 volt_error* log_metric(volt_host_context* ctx, const volt_log_args* args) {

@@ -1,6 +1,6 @@
 // Shared by the trainer tests (tests/host/trainer, tests/e2e): runs the real host in process
 // the way `volt fit` does (host/commands/run_command.cpp), temporary folders, and readers for
-// what the test plugins (tests/plugins/recording_plugins.cpp) record.
+// what the test plugins (tests/support/plugins/recording_plugins.cpp) record.
 //
 // Paths come from tests/CMakeLists.txt:
 //   VOLT_TEST_SHIPPED_PLUGIN_DIR  the build's lib/volt/plugins (mlp, synthetic, csv, ...)

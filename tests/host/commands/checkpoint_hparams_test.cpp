@@ -1,6 +1,6 @@
 // volt validate/test/predict --ckpt_path builds the module from the checkpoint's
 // hyper_parameters (Lightning's load_from_checkpoint), with the command line still on top.
-#include "plugins_callbacks/e2e_support.hpp"
+#include "plugins/callbacks/e2e_support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 // Lightning's tests/tests_pytorch/models/test_hooks.py::test_trainer_model_hook_system_fit
 // (lightning.md section 2): max_epochs=1, 2 training and 2 validation batches, 2 sanity steps.
 //
-// The test plugins (tests/plugins/recording_plugins.cpp) append every hook they run to one
+// The test plugins (tests/support/plugins/recording_plugins.cpp) append every hook they run to one
 // file: the module its hook names (plus training_step, validation_step and
 // configure_optimizers), callbacks "Callback.<hook>" (and "Monitor.<hook>" for a monitoring
 // callback). Only the hooks Volt has are compared. Differences from Lightning's list, by design

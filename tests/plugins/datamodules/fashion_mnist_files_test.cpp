@@ -2,7 +2,7 @@
 // images, a label outside 0..9, a header that claims more data than there is, a gzip bomb
 // header. Each is an error naming the file (and the index of a bad label) before training,
 // where it once trained or failed inside the loss.
-#include "plugins_callbacks/e2e_support.hpp"
+#include "plugins/callbacks/e2e_support.hpp"
 #include "support/python.hpp"
 
 #include <catch2/catch.hpp>

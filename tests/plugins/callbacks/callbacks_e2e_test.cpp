@@ -1,6 +1,6 @@
 // The shipped callbacks (volt_callbacks.so) as a user runs them: the real `volt` binary as a
 // child process, configured with Lightning's option names on the command line.
-#include "plugins_callbacks/e2e_support.hpp"
+#include "plugins/callbacks/e2e_support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,7 +3,7 @@
 // checkpoint hooks, each against a hand-written LibTorch loop that does what the override says
 // (Lightning's documented meaning of the hook), or against Python's torch.load.
 //
-// Volt side: tests/plugins/override_module.hpp (Linear(8, 3), cross-entropy, plain SGD) on the
+// Volt side: tests/support/plugins/override_module.hpp (Linear(8, 3), cross-entropy, plain SGD) on the
 // shipped `synthetic` datamodule without shuffling. Reference side: seed, Linear(8, 3), the
 // synthetic data as tests/host/trainer/parity_test.cpp documents it, batches in order.
 #include "support/python.hpp"

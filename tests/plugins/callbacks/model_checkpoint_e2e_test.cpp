@@ -1,7 +1,7 @@
 // model_checkpoint in real `volt fit` runs: top-k by a monitored metric with Lightning's file
 // names, last.ckpt, the version counter for clashing names, every_n_train_steps, and its state
 // restored from a checkpoint.
-#include "plugins_callbacks/e2e_support.hpp"
+#include "plugins/callbacks/e2e_support.hpp"
 
 #include <catch2/catch.hpp>
 

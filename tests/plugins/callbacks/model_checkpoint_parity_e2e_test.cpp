@@ -1,7 +1,7 @@
 // model_checkpoint against Lightning's tests: the checkpoint a fit resumed from stays
 // (test_resume_and_old_checkpoint_files_remain), monitor="step"/"epoch" rank by the counters,
 // save_last="link" makes last.ckpt a symlink to the checkpoint just saved.
-#include "plugins_callbacks/e2e_support.hpp"
+#include "plugins/callbacks/e2e_support.hpp"
 
 #include <catch2/catch.hpp>
 

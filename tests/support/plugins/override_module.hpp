@@ -1,6 +1,6 @@
 // override_module: a one-layer classifier (Linear(in_features, num_classes), cross-entropy,
 // plain SGD) whose `mode` overrides one of the trainer steps a module may replace (ABI 1.10),
-// so that tests/host/trainer/module_steps_test.cpp can compare its weights with a hand-written
+// so that tests/host/trainer/loops/automatic_optimization_test.cpp can compare its weights with a hand-written
 // loop doing the same:
 //   plain            nothing overridden
 //   skip_odd_steps   optimizer_step runs the step on even batch indices only
