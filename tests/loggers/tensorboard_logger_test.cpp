@@ -4,6 +4,7 @@
 // its step, the hparams summaries are there, and a file with a flipped byte is refused.
 #include "support/csv_column.hpp"
 #include "support/subprocess.hpp"
+#include "support/tfrecord_reader.hpp"
 #include "support/trainer_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,45 +13,10 @@
 #include <regex>
 
 using namespace volt::trainer_test;  // NOLINT: TempDir, run_process
+using volt::test::little_endian;
+using volt::test::read_records;
 
 namespace {
-
-// CRC-32C, bit by bit (reflected polynomial 0x82F63B78), and TFRecord's mask.
-uint32_t crc32c(const std::string& data) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char c : data) {
-    crc ^= c;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-uint32_t masked(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
-
-uint64_t little_endian(const std::string& bytes) {
-  uint64_t v = 0;
-  for (size_t i = bytes.size(); i-- > 0;) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
-  return v;
-}
-
-// The records of a TFRecord file; throws on a bad length or data CRC.
-std::vector<std::string> read_records(const std::string& file) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < file.size()) {
-    if (file.size() - at < 12) throw std::runtime_error("truncated header");
-    std::string length = file.substr(at, 8);
-    if (masked(crc32c(length)) != little_endian(file.substr(at + 8, 4)))
-      throw std::runtime_error("length CRC mismatch");
-    uint64_t n = little_endian(length);
-    if (file.size() - at - 12 < n + 4) throw std::runtime_error("truncated record");
-    std::string data = file.substr(at + 12, n);
-    if (masked(crc32c(data)) != little_endian(file.substr(at + 12 + n, 4)))
-      throw std::runtime_error("data CRC mismatch");
-    out.push_back(data);
-    at += 12 + n + 4;
-  }
-  return out;
-}
 
 // A protobuf message as (field, wire type, raw value) triples; varints decoded into `number`.
 struct Field {
